@@ -1,0 +1,23 @@
+// Node only: Dawn through the `webgpu` package. Nothing else in runtime/ imports 'webgpu'.
+import { openDevice, type Gpu, type OpenOptions } from '../device.ts';
+
+let dawn: GPU | undefined;
+
+export async function nodeGpu(): Promise<GPU> {
+  if (dawn) return dawn;
+  // Mesa's lavapipe wants a writable runtime dir; CI and containers often have none.
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, ... as in the browser
+  dawn = create([]) as unknown as GPU;
+  return dawn;
+}
+
+let shared: Promise<Gpu> | undefined;
+
+/** One device per process (tests and CLI share it; Dawn is slow to start). */
+export function openNodeDevice(opts: OpenOptions = {}): Promise<Gpu> {
+  if (Object.keys(opts).length > 0) return nodeGpu().then((g) => openDevice(g, opts));
+  shared ??= nodeGpu().then((g) => openDevice(g));
+  return shared;
+}
