@@ -1,0 +1,116 @@
+// Runs Kernels: compiles each distinct WGSL module once, binds buffers, records dispatches.
+import type { Gpu } from './device.ts';
+import type { Kernel } from '../shaders/kernel.ts';
+import { DeviceError } from './device.ts';
+
+export type Workgroups = [number, number?, number?];
+
+export interface Binding {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+}
+
+export class KernelRunner {
+  private pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(readonly gpu: Gpu) {}
+
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  /** The pipeline for a kernel, created once per distinct WGSL text. */
+  pipeline(kernel: Kernel): GPUComputePipeline {
+    const key = `${kernel.entryPoint ?? 'main'}\n${kernel.wgsl}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      for (const f of kernel.features ?? []) {
+        if (!this.device.features.has(f)) throw new DeviceError(`Kernel ${kernel.name} needs the WebGPU feature ${f}, which this adapter lacks.`);
+      }
+      const module = this.device.createShaderModule({ code: kernel.wgsl, label: kernel.name });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: kernel.entryPoint ?? 'main' }, label: kernel.name });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  bindGroup(kernel: Kernel, bindings: (GPUBuffer | Binding)[]): GPUBindGroup {
+    if (bindings.length !== kernel.bindings.length) {
+      throw new Error(`${kernel.name}: ${kernel.bindings.length} bindings expected, got ${bindings.length}`);
+    }
+    return this.device.createBindGroup({
+      layout: this.pipeline(kernel).getBindGroupLayout(0),
+      entries: bindings.map((b, i) => ({ binding: i, resource: 'buffer' in b ? b : { buffer: b } })),
+      label: kernel.name,
+    });
+  }
+
+  /** Records one dispatch into a compute pass. */
+  dispatch(pass: GPUComputePassEncoder, kernel: Kernel, bindings: (GPUBuffer | Binding)[], workgroups: Workgroups): void {
+    pass.setPipeline(this.pipeline(kernel));
+    pass.setBindGroup(0, this.bindGroup(kernel, bindings));
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+  }
+
+  /** A uniform buffer holding `data` (e.g. a kernel's Params struct). */
+  uniform(data: ArrayBuffer | ArrayBufferView): GPUBuffer {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const buf = this.device.createBuffer({ size: Math.max(16, align(bytes.byteLength, 16)), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(buf, 0, bytes as Uint8Array<ArrayBuffer>);
+    return buf;
+  }
+
+  /** A storage buffer initialized with `data` (padded to 4 bytes). */
+  storage(data: ArrayBufferView | number, label?: string): GPUBuffer {
+    const size = typeof data === 'number' ? data : data.byteLength;
+    const buf = this.device.createBuffer({
+      size: Math.max(16, align(size, 4)),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      label,
+    });
+    if (typeof data !== 'number') {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const padded = bytes.byteLength % 4 === 0 ? bytes : copyPadded(bytes);
+      this.device.queue.writeBuffer(buf, 0, padded as Uint8Array<ArrayBuffer>);
+    }
+    return buf;
+  }
+
+  /** Copies `bytes` bytes of a buffer back to the CPU. */
+  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    const size = align(bytes, 4);
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** Runs one kernel alone and waits: for tests and one-off work, not for hot paths. */
+  async run(kernel: Kernel, bindings: (GPUBuffer | Binding)[], workgroups: Workgroups): Promise<void> {
+    this.device.pushErrorScope('validation');
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    this.dispatch(pass, kernel, bindings, workgroups);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    const err = await this.device.popErrorScope();
+    if (err) throw new DeviceError(`${kernel.name}: ${err.message}`);
+    await this.device.queue.onSubmittedWorkDone();
+  }
+}
+
+export function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+function copyPadded(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(align(bytes.byteLength, 4));
+  out.set(bytes);
+  return out;
+}
