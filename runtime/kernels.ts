@@ -11,6 +11,17 @@ export interface Binding {
   size?: number;
 }
 
+/**
+ * One kernel launch, fully described: what op functions in runtime/ops/ return.
+ * The kernel's last binding is its `params` uniform when `params` is given; `bindings` are the others.
+ */
+export interface Dispatch {
+  kernel: Kernel;
+  bindings: (GPUBuffer | Binding)[];
+  params?: ArrayBuffer | ArrayBufferView;
+  workgroups: Workgroups;
+}
+
 export class KernelRunner {
   private pipelines = new Map<string, GPUComputePipeline>();
 
@@ -92,16 +103,34 @@ export class KernelRunner {
   }
 
   /** Runs one kernel alone and waits: for tests and one-off work, not for hot paths. */
-  async run(kernel: Kernel, bindings: (GPUBuffer | Binding)[], workgroups: Workgroups): Promise<void> {
+  run(kernel: Kernel, bindings: (GPUBuffer | Binding)[], workgroups: Workgroups): Promise<void> {
+    return this.runAll([{ kernel, bindings, workgroups }]);
+  }
+
+  /**
+   * Records dispatches in order in one pass and waits for them: for tests and one-off work.
+   * (Uniform buffers are made per call here; the executor keeps its own.)
+   */
+  async runAll(dispatches: Dispatch[]): Promise<void> {
     this.device.pushErrorScope('validation');
     const enc = this.device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    this.dispatch(pass, kernel, bindings, workgroups);
+    const temps: GPUBuffer[] = [];
+    for (const d of dispatches) {
+      const bindings = [...d.bindings];
+      if (d.params) {
+        const u = this.uniform(d.params);
+        temps.push(u);
+        bindings.push(u);
+      }
+      this.dispatch(pass, d.kernel, bindings, d.workgroups);
+    }
     pass.end();
     this.device.queue.submit([enc.finish()]);
     const err = await this.device.popErrorScope();
-    if (err) throw new DeviceError(`${kernel.name}: ${err.message}`);
+    if (err) throw new DeviceError(`${dispatches.map((d) => d.kernel.name).join(', ')}: ${err.message}`);
     await this.device.queue.onSubmittedWorkDone();
+    for (const t of temps) t.destroy();
   }
 }
 
