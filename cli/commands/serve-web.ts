@@ -1,0 +1,43 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import { buildWeb } from '../../web/node/build.ts';
+import { startWebServer } from '../../web/node/server.ts';
+import { UsageError } from '../report.ts';
+
+interface Args { port: number; host: string; models?: string }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export const serveWebCommand: CommandModule<{}, Args> = {
+  command: 'serve-web',
+  describe: 'Build the browser chat page and serve it, with the .gguf models of --models, on this machine',
+  builder: (y) => y
+    .option('port', { type: 'number', default: 8080, describe: 'Port to listen on (0: any free port)' })
+    .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on; keep loopback (WebGPU needs https or localhost)' })
+    .option('models', { type: 'string', describe: 'Folder whose .gguf files are served under /models/' }),
+  handler: async (argv) => {
+    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new UsageError(`--port must be 0..65535, not ${argv.port}.`);
+    const modelsDir = argv.models && path.resolve(argv.models);
+    if (modelsDir && !(await stat(modelsDir).catch(() => undefined))?.isDirectory()) {
+      throw new UsageError(`--models ${argv.models}: no such folder.`);
+    }
+
+    const { outDir, warnings } = await buildWeb();
+    for (const w of warnings) console.warn(`warning: ${w}`);
+    const server = await startWebServer({ root: outDir, modelsDir, port: argv.port, host: argv.host });
+
+    console.log(`tlc chat page: ${server.url}`);
+    if (!LOOPBACK.test(argv.host)) {
+      console.warn(`warning: listening on ${argv.host}, not loopback: other machines can reach it, and browsers allow WebGPU only over https or localhost.`);
+    }
+    if (modelsDir) {
+      const models = (await readdir(modelsDir)).filter((n) => n.endsWith('.gguf')).sort();
+      console.log(`models from ${modelsDir}: ${models.length ? models.join(', ') : '(no .gguf files)'}`);
+      if (models.length) console.log(`  e.g. ${server.url}?model=models/${encodeURIComponent(models[0])}`);
+    }
+    console.log('Ctrl+C stops the server.');
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    await server.close();
+  },
+};

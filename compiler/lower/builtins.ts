@@ -1,0 +1,276 @@
+// What each builtin does at build time: fold, append a device op, or become a host call.
+// Signatures and meanings for users are in compiler/builtins.ts and docs/builtins.md.
+import type * as A from '../ast.ts';
+import type { HostExpr, HostValue } from '../ir.ts';
+import type { Lowerer } from './stage.ts';
+import { CompileError, NONE, describe, stat, type Val } from './values.ts';
+import { idsInput, shapeOf, tensorOf } from './tensors.ts';
+
+type Lower = (L: Lowerer, args: Val[], span: A.Span, exprs?: A.Expr[]) => Val;
+
+interface Builtin {
+  min: number;
+  max: number;
+  lower: Lower;
+}
+
+const b = (min: number, max: number, lower: Lower): Builtin => ({ min, max, lower });
+
+/** A device op on tensor arguments. */
+function op(name: string, attrs: (L: Lowerer, args: Val[], span: A.Span) => Record<string, unknown> = () => ({}), nTensors?: number): Lower {
+  return (L, args, span) => {
+    const tensors = args.slice(0, nTensors ?? args.length);
+    const ids = tensors.map((a) => tensorOf(L, a, span));
+    const g = L.graph();
+    return { t: 'tensor', g, node: g.add(name, ids, attrs(L, args, span), span) };
+  };
+}
+
+const unaryOp = (fn: string) => b(1, 1, op('unary', () => ({ fn })));
+
+/** A host builtin: folded when every argument is known at build time and `fold` is given. */
+function host(fn: string, fold?: (...xs: HostValue[]) => HostValue): Lower {
+  return (L, args, span) => {
+    if (fold && args.every((a) => a.t === 'static')) return stat(fold(...args.map((a) => (a as { v: HostValue }).v)));
+    return { t: 'host', e: { k: 'call', fn, args: args.map((a) => L.hostExpr(a, span)) } };
+  };
+}
+
+function num(v: Val, what: string, span: A.Span): number {
+  if (v.t === 'static' && typeof v.v === 'number') return v.v;
+  throw new CompileError(`${what} must be a number known at build time, got ${describe(v)}`, span);
+}
+
+function axis(v: Val | undefined, rank: number, span: A.Span, fallback = rank - 1): number {
+  if (!v) return fallback;
+  const a = num(v, 'the axis', span);
+  return a < 0 ? rank + a : a;
+}
+
+function rankOf(L: Lowerer, v: Val, span: A.Span): number {
+  return L.graph().shape(tensorOf(L, v, span)).length;
+}
+
+function print(end: string): Lower {
+  return (L, args, span) => {
+    L.emit({ k: 'print', args: args.map((a) => L.hostExpr(a, span)), end });
+    return NONE;
+  };
+}
+
+/** The value of a GGUF tokenizer or model; `load_tokenizer(model)` and `load_tokenizer("x.json")` both work. */
+function tokenizerOf(L: Lowerer, v: Val, span: A.Span): HostExpr {
+  if (v.t === 'model') return { k: 'call', fn: 'model_tokenizer', args: [] };
+  return L.hostExpr(v, span);
+}
+
+function sample(L: Lowerer, logits: Val, temperature: Val, span: A.Span): Val {
+  const g = L.graph();
+  const x = tensorOf(L, logits, span);
+  const extra = logits.t === 'tensor' ? logits.sampling ?? {} : {};
+  const scalar = (v: Val | undefined, dflt: number) => tensorOf(L, v ?? stat(dflt), span);
+  const random = g.input('scalar', { k: 'call', fn: 'random', args: [] }, {}, span);
+  const args = [x, scalar(temperature, 1), scalar(extra.topK, 0), scalar(extra.topP, 1), random];
+  return { t: 'tensor', g, node: g.add('sample', args, {}, span) };
+}
+
+export const BUILTINS: Record<string, Builtin> = {
+  // Output and run-time parameters
+  print: b(0, 64, print('\n')),
+  write: b(0, 64, print('')),
+  arg: b(1, 2, (L, [name, dflt], span) => {
+    if (name.t !== 'static' || typeof name.v !== 'string') throw new CompileError('arg(name, default): the name must be a string', span);
+    const d = dflt ?? stat(null);
+    if (d.t !== 'static') throw new CompileError('arg(name, default): the default must be known at build time', span);
+    return { t: 'host', e: { k: 'arg', name: name.v, default: d.v } };
+  }),
+  env: b(1, 2, host('env')),
+  panic: b(0, 1, (L, [msg], span) => {
+    L.emit({ k: 'panic', message: msg ? L.hostExpr(msg, span) : { k: 'const', value: 'panic' }, at: `${span.file}:${span.line}:${span.col}` });
+    return NONE;
+  }),
+
+  // Host values
+  len: b(1, 1, (L, [x], span) => {
+    if (x.t === 'static' && (Array.isArray(x.v) || typeof x.v === 'string')) return stat(x.v.length);
+    if (x.t === 'list') return stat(x.items.length);
+    if (x.t === 'tensor') {
+      const d = x.g.shape(x.node)[0];
+      return typeof d === 'number' ? stat(d) : { t: 'sym', dim: d, e: x.g.dims.get(d)! };
+    }
+    return { t: 'host', e: { k: 'call', fn: 'len', args: [L.hostExpr(x, span)] } };
+  }),
+  append: b(2, 2, host('append', (xs, x) => [...(xs as HostValue[]), x])),
+  concat: b(2, 2, host('concat', (a, c) => (Array.isArray(a) ? [...a, ...(c as HostValue[])] : String(a) + String(c)))),
+  str: b(1, 1, host('str', (x) => String(x))),
+  int: b(1, 1, host('int', (x) => Math.trunc(Number(x)))),
+  float: b(1, 1, host('float', (x) => Number(x))),
+  __cast: b(2, 2, (L, [x, to], span) => {
+    const t = String((to as { v: HostValue }).v);
+    const fn = /^(int|i\d+|u\d+|usize)/.test(t) ? 'int' : /^(float|f\d+)/.test(t) ? 'float' : t === 'string' ? 'str' : undefined;
+    if (!fn) throw new CompileError(`cannot cast to ${t}`, span);
+    if (x.t === 'sym') return x;
+    return BUILTINS[fn].lower(L, [x], span);
+  }),
+  __index: b(2, 8, (L, [x, ...idx], span) => {
+    if (x.t === 'static' && Array.isArray(x.v) && idx.length === 1 && idx[0].t === 'static') {
+      const i = Number(idx[0].v);
+      const v = x.v[i < 0 ? x.v.length + i : i];
+      if (v === undefined) throw new CompileError(`index ${i} is out of range for a list of ${x.v.length}`, span);
+      return stat(v);
+    }
+    if (x.t === 'list' && idx.length === 1 && idx[0].t === 'static') {
+      const i = Number(idx[0].v);
+      const v = x.items[i < 0 ? x.items.length + i : i];
+      if (!v) throw new CompileError(`index ${i} is out of range for a list of ${x.items.length}`, span);
+      return v;
+    }
+    if (x.t === 'tensor' || x.t === 'weight') return elementOf(L, x, idx, span);
+    if (idx.length !== 1) throw new CompileError(`${describe(x)} takes one index`, span);
+    return { t: 'host', e: { k: 'index', target: L.hostExpr(x, span), index: L.hostExpr(idx[0], span) } };
+  }),
+  shape: b(1, 1, (L, [x], span) => {
+    const g = L.graph();
+    const n = tensorOf(L, x, span);
+    return { t: 'list', items: g.shape(n).map((d): Val => (typeof d === 'number' ? stat(d) : { t: 'sym', dim: d, e: g.dims.get(d)! })) };
+  }),
+
+  // Models and tokenizers
+  load_model: b(1, 1, (L, _args, span) => {
+    if (!L.opts.model) throw new CompileError('this program loads a model: build it with --model MODEL.gguf', span);
+    return { t: 'model', path: [] };
+  }),
+  get_tensor: b(2, 2, (_L, [m, name], span) => {
+    if (m.t !== 'model' || name.t !== 'static' || typeof name.v !== 'string') throw new CompileError('get_tensor(model, "name") takes the model and a tensor name', span);
+    return { t: 'weight', name: name.v };
+  }),
+  load_tokenizer: b(1, 1, (L, [x], span) => ({ t: 'host', e: x.t === 'model' ? { k: 'call', fn: 'model_tokenizer', args: [] } : { k: 'call', fn: 'load_tokenizer', args: [L.hostExpr(x, span)] } })),
+  tokenize: b(2, 3, (L, [tok, text, bos], span) => ({
+    t: 'host',
+    e: { k: 'call', fn: 'tokenize', args: [tokenizerOf(L, tok, span), L.hostExpr(text, span), bos ? L.hostExpr(bos, span) : { k: 'const', value: null }] },
+  })),
+  detokenize: b(2, 3, (L, [tok, ids, skip], span) => ({
+    t: 'host',
+    e: { k: 'call', fn: 'detokenize', args: [tokenizerOf(L, tok, span), L.hostExpr(ids, span), skip ? L.hostExpr(skip, span) : { k: 'const', value: false }] },
+  })),
+  token_text: b(2, 2, (L, [tok, id], span) => ({ t: 'host', e: { k: 'call', fn: 'token_text', args: [tokenizerOf(L, tok, span), L.hostExpr(id, span)] } })),
+  chat_prompt: b(2, 3, (L, [tok, user, system], span) => ({
+    t: 'host',
+    e: { k: 'call', fn: 'chat_prompt', args: [tokenizerOf(L, tok, span), L.hostExpr(user, span), system ? L.hostExpr(system, span) : { k: 'const', value: '' }] },
+  })),
+
+  // Tensor ops
+  embedding: b(2, 2, (L, [table, ids], span) => {
+    const idNode = idsInput(L, ids, span);
+    const g = L.graph();
+    return { t: 'tensor', g, node: g.add('embedding', [tensorOf(L, table, span), idNode], {}, span) };
+  }),
+  rms_norm: b(2, 3, op('rms_norm', (L, [, , eps], span) => ({ eps: eps ? num(eps, 'eps', span) : L.opts.model?.hparams.rms_eps ?? 1e-5 }), 2)),
+  linear: b(2, 2, op('linear')),
+  matmul: b(2, 2, (L, [x, y], span) => {
+    const g = L.graph();
+    const [a, c] = [tensorOf(L, x, span), tensorOf(L, y, span)];
+    const ra = g.shape(a).length;
+    if (ra < 1 || ra > 3 || g.shape(c).length !== 2) throw new CompileError('matmul multiplies a 1-D to 3-D tensor by a 2-D one', span);
+    const eq = `${'bij'.slice(3 - ra)},jk->${'bij'.slice(3 - ra, 2)}k`;
+    return { t: 'tensor', g, node: g.add('einsum', [a, c], { eq }, span) };
+  }),
+  reshape: b(2, 2, (L, [x, s], span) => {
+    const g = L.graph();
+    const n = tensorOf(L, x, span);
+    const shape = shapeOf(L, s, span);
+    const known = g.shape(n);
+    if (shape.includes(-1)) {
+      const total = known.every((d) => typeof d === 'number') ? (known as number[]).reduce((p, q) => p * q, 1) : undefined;
+      const rest = shape.filter((d) => d !== -1);
+      if (total === undefined || rest.some((d) => typeof d !== 'number')) throw new CompileError('reshape with -1 needs sizes known at build time', span);
+      shape[shape.indexOf(-1)] = total / (rest as number[]).reduce((p, q) => p * q, 1);
+    }
+    return { t: 'tensor', g, node: g.add('reshape', [n], { shape }, span) };
+  }),
+  broadcast_to: b(2, 2, (L, [x, s], span) => {
+    const g = L.graph();
+    const n = tensorOf(L, x, span);
+    return { t: 'tensor', g, node: g.add('broadcast_to', [n], { shape: shapeOf(L, s, span) }, span) };
+  }),
+  einsum: b(2, 4, (L, [eq, ...xs], span) => {
+    if (eq.t !== 'static' || typeof eq.v !== 'string') throw new CompileError('einsum takes an index string first: einsum("ij,jk->ik", A, B)', span);
+    return op('einsum', () => ({ eq: eq.v }))(L, xs, span);
+  }),
+  rope: b(1, 1, op('rope', (L) => ({ base: L.opts.model?.hparams.rope_freq_base ?? 10000, n_rot: L.opts.model?.hparams.n_rot ?? 0, mode: 'norm' }))),
+  causal_mask: b(1, 1, (L, [n], span) => {
+    const g = L.graph();
+    let dim: number | string;
+    if (n.t === 'sym') {
+      g.dims.set(n.dim, n.e);
+      dim = n.dim;
+    } else dim = num(n, 'the mask size', span);
+    return { t: 'tensor', g, node: g.add('causal_mask', [], { n: dim }, span) };
+  }),
+  apply_attention_mask: b(2, 2, op('binary', () => ({ fn: 'add' }))),
+  softmax: b(1, 2, (L, [x, ax], span) => op('softmax', () => ({ axis: axis(ax, rankOf(L, x, span), span) }), 1)(L, [x], span)),
+  sigmoid: unaryOp('sigmoid'),
+  silu: unaryOp('silu'),
+  relu: unaryOp('relu'),
+  gelu: unaryOp('gelu'),
+  tanh: unaryOp('tanh'),
+  exp: unaryOp('exp'),
+  log: unaryOp('log'),
+  sqrt: unaryOp('sqrt'),
+  transpose: b(1, 3, (L, [x, d0, d1], span) => {
+    const r = rankOf(L, x, span);
+    const perm = [...Array(r).keys()];
+    const [i, j] = d0 ? [axis(d0, r, span), axis(d1, r, span)] : [r - 2, r - 1];
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+    return op('transpose', () => ({ perm }), 1)(L, [x], span);
+  }),
+  slice_last: b(1, 2, (L, [x, ax], span) => op('slice_last', () => ({ axis: axis(ax, rankOf(L, x, span), span, 0) }), 1)(L, [x], span)),
+  sum: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'sum', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
+  mean: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'mean', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
+  zeros: b(1, 1, (L, [s], span) => filled(L, s, 0, span)),
+  ones: b(1, 1, (L, [s], span) => filled(L, s, 1, span)),
+  'Tensor::zeros': b(1, 1, (L, [s], span) => filled(L, s, 0, span)),
+  'Tensor::ones': b(1, 1, (L, [s], span) => filled(L, s, 1, span)),
+
+  // Choosing the next token
+  argmax: b(1, 3, op('argmax', () => ({}), 1)),
+  temperature_sample: b(1, 2, (L, [x, t], span) => sample(L, x, t ?? stat(1), span)),
+  top_k: b(2, 2, (_L, [x, k]) => withSampling(x, { topK: k })),
+  top_p: b(2, 2, (_L, [x, p]) => withSampling(x, { topP: p })),
+};
+
+function withSampling(x: Val, s: { topK?: Val; topP?: Val }): Val {
+  if (x.t !== 'tensor') return x;
+  return { ...x, sampling: { ...x.sampling, ...s } };
+}
+
+function filled(L: Lowerer, s: Val, value: number, span: A.Span): Val {
+  const shape = shapeOf(L, s, span);
+  if (!shape.every((d): d is number => typeof d === 'number')) throw new CompileError('zeros/ones need sizes known at build time', span);
+  const g = L.graph();
+  const count = shape.reduce((p, q) => p * q, 1);
+  return { t: 'tensor', g, node: g.add('const', [], { shape, values: new Array(count).fill(value) }, span) };
+}
+
+/** `x[i, j]` with build-time indices: one element, read back when the host uses it. */
+function elementOf(L: Lowerer, x: Val, idx: Val[], span: A.Span): Val {
+  const g = L.graph();
+  const n = tensorOf(L, x, span);
+  const shape = g.shape(n);
+  if (idx.length !== shape.length) throw new CompileError(`a tensor of shape [${shape.join(', ')}] takes ${shape.length} indices, got ${idx.length}`, span);
+  let flat = 0;
+  idx.forEach((v, i) => {
+    const d = shape[i];
+    let k = num(v, 'a tensor index', span);
+    if (typeof d === 'number') {
+      if (k < 0) k += d;
+      if (k < 0 || k >= d) throw new CompileError(`index ${k} is out of range for a dimension of size ${d}`, span);
+    }
+    const stride = shape.slice(i + 1).reduce<number>((p, q) => {
+      if (typeof q !== 'number') throw new CompileError('indexing past a run-time-sized dimension cannot be compiled yet', span);
+      return p * q;
+    }, 1);
+    flat += k * stride;
+  });
+  return { t: 'host', e: { k: 'out', graph: g.id, output: g.output(n, flat) } };
+}

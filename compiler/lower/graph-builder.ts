@@ -1,0 +1,70 @@
+// Builds one device graph: adds nodes with their inferred shapes, deduplicates leaves.
+import type { Dim, Graph, GraphInput, GraphOutput, HostExpr, Node } from '../ir.ts';
+import { OPS } from '../ops.ts';
+import { ShapeError } from '../shapes.ts';
+import { CompileError } from './values.ts';
+import type { Span } from '../ast.ts';
+
+export class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly inputs: GraphInput[] = [];
+  readonly inputExprs: HostExpr[] = []; // host value for each input, evaluated when the graph runs
+  readonly outputs: GraphOutput[] = [];
+  readonly dims = new Map<string, HostExpr>();
+  /** Set once the host program runs this graph; later ops go to a new graph. */
+  emitted = false;
+  private leaves = new Map<string, number>();
+
+  constructor(readonly id: number, readonly name: string) {}
+
+  add(op: string, args: number[], attrs: Record<string, unknown>, span?: Span): number {
+    const def = OPS[op];
+    if (!def) throw new Error(`unknown op ${op}`);
+    let shape: Dim[];
+    try {
+      shape = def.shape(args.map((a) => this.nodes[a].shape), attrs);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new CompileError(`shape mismatch: ${e.message}`, span);
+      throw e;
+    }
+    const at = span ? `${span.file}:${span.line}:${span.col}` : undefined;
+    const node: Node = { id: this.nodes.length, op, args, attrs, shape, dtype: def.dtype ?? 'f32', ...(at ? { at } : {}) };
+    this.nodes.push(node);
+    return node.id;
+  }
+
+  /** A leaf that is the same whenever its key is: a weight, an input bound to the same host value. */
+  leaf(key: string, make: () => number): number {
+    let id = this.leaves.get(key);
+    if (id === undefined) {
+      id = make();
+      this.leaves.set(key, id);
+    }
+    return id;
+  }
+
+  input(kind: GraphInput['kind'], value: HostExpr, attrs: Record<string, unknown>, span?: Span): number {
+    return this.leaf(`in:${kind}:${JSON.stringify(value)}`, () => {
+      const node = this.add(kind, [], attrs, span);
+      this.inputs.push({ kind, node });
+      this.inputExprs.push(value);
+      return node;
+    });
+  }
+
+  /** Marks (node, element) for read-back; returns the output's index. */
+  output(node: number, element: number): number {
+    const i = this.outputs.findIndex((o) => o.node === node && o.element === element);
+    if (i >= 0) return i;
+    this.outputs.push({ node, element });
+    return this.outputs.length - 1;
+  }
+
+  shape(node: number): Dim[] {
+    return this.nodes[node].shape;
+  }
+
+  finish(): Graph {
+    return { id: this.id, name: this.name, dims: [...this.dims.keys()], inputs: this.inputs, nodes: this.nodes, outputs: this.outputs };
+  }
+}

@@ -1,0 +1,113 @@
+// Operators on symbolic values: fold what is known, emit device ops for tensors, host ops otherwise.
+import type * as A from '../ast.ts';
+import type { HostExpr, HostValue } from '../ir.ts';
+import type { Lowerer } from './stage.ts';
+import { CompileError, describe, stat, type Val } from './values.ts';
+import { tensorOf } from './tensors.ts';
+
+const DEVICE_BINARY: Partial<Record<A.BinaryOp, string>> = { '+': 'add', '-': 'sub', '*': 'mul', '⊙': 'mul', '/': 'div' };
+
+export function binary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {
+  if (a.t === 'static' && b.t === 'static') return stat(fold(op, a.v, b.v, span));
+  if (isDevice(a) || isDevice(b)) return deviceBinary(L, op, a, b, span);
+  if (a.t === 'sym' || b.t === 'sym') return symBinary(L, op, a, b, span);
+  return { t: 'host', e: { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] } };
+}
+
+export function unary(L: Lowerer, op: A.Unary['op'], a: Val, span: A.Span): Val {
+  if (op === 'inv') throw new CompileError('matrix inverse (inv) cannot be compiled to WebGPU yet', span);
+  if (a.t === 'static') {
+    if (op === '-') {
+      if (typeof a.v !== 'number') throw new CompileError(`cannot negate ${describe(a)}`, span);
+      return stat(-a.v);
+    }
+    return stat(!a.v);
+  }
+  if (isDevice(a) && op === '-') {
+    const g = L.graph();
+    return { t: 'tensor', g, node: g.add('scale', [tensorOf(L, a, span)], { value: -1, bias: 0 }, span) };
+  }
+  if (a.t === 'sym' && op === '-') return symBinary(L, '-', stat(0), a, span);
+  return { t: 'host', e: { k: 'op', op: op === '-' ? 'neg' : '!', args: [L.hostExpr(a, span)] } };
+}
+
+function isDevice(v: Val): boolean {
+  return v.t === 'tensor' || v.t === 'weight';
+}
+
+function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {
+  // A comparison with a device scalar (a sampled token vs EOS) is a host question: read it back.
+  if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(op)) {
+    return { t: 'host', e: { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] } };
+  }
+  if (op === '@') {
+    const g = L.graph();
+    const x = tensorOf(L, a, span), y = tensorOf(L, b, span);
+    const [ra, rb] = [g.shape(x).length, g.shape(y).length];
+    if (ra < 1 || ra > 3 || rb !== 2) throw new CompileError(`@ multiplies a 1-D, 2-D or 3-D tensor by a 2-D one; got ${ra}-D @ ${rb}-D`, span);
+    const eq = `${'bij'.slice(3 - ra)},jk->${'bij'.slice(3 - ra, 2)}k`;
+    return { t: 'tensor', g, node: g.add('einsum', [x, y], { eq }, span) };
+  }
+  // tensor (op) build-time number: one fused scale-and-shift
+  const num = (v: Val) => (v.t === 'static' && typeof v.v === 'number' ? v.v : undefined);
+  const [ca, cb] = [num(a), num(b)];
+  const affine = (x: Val, value: number, bias: number): Val => {
+    const g = L.graph();
+    return { t: 'tensor', g, node: g.add('scale', [tensorOf(L, x, span)], { value, bias }, span) };
+  };
+  if (cb !== undefined) {
+    if (op === '*' || op === '⊙') return affine(a, cb, 0);
+    if (op === '/') return affine(a, 1 / cb, 0);
+    if (op === '+') return affine(a, 1, cb);
+    if (op === '-') return affine(a, 1, -cb);
+  }
+  if (ca !== undefined) {
+    if (op === '*' || op === '⊙') return affine(b, ca, 0);
+    if (op === '+') return affine(b, 1, ca);
+    if (op === '-') return affine(b, -1, ca);
+  }
+  const fn = DEVICE_BINARY[op];
+  if (!fn) throw new CompileError(`operator ${op} on tensors cannot be compiled yet`, span);
+  const g = L.graph();
+  const x = tensorOf(L, a, span), y = tensorOf(L, b, span);
+  return { t: 'tensor', g, node: g.add('binary', [x, y], { fn }, span) };
+}
+
+/** Arithmetic on a size known per graph call: x * 1 keeps the size, anything else makes a new one. */
+function symBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {
+  const one = (v: Val) => v.t === 'static' && v.v === 1;
+  if (a.t === 'sym' && (op === '*' || op === '/') && one(b)) return a;
+  if (b.t === 'sym' && op === '*' && one(a)) return b;
+  const e: HostExpr = { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] };
+  if (['+', '-', '*', '/', '%'].includes(op)) {
+    const dim = L.fresh(a.t === 'sym' ? a.dim : b.t === 'sym' ? b.dim : 'd');
+    return { t: 'sym', dim, e: op === '/' ? { k: 'op', op: 'int', args: [e] } : e };
+  }
+  return { t: 'host', e };
+}
+
+export function fold(op: A.BinaryOp, a: HostValue, b: HostValue, span: A.Span): HostValue {
+  if (op === '&&') return Boolean(a) && Boolean(b);
+  if (op === '||') return Boolean(a) || Boolean(b);
+  if (op === '==') return JSON.stringify(a) === JSON.stringify(b);
+  if (op === '!=') return JSON.stringify(a) !== JSON.stringify(b);
+  if (op === '+' && (typeof a === 'string' || typeof b === 'string')) return String(a) + String(b);
+  if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  if (typeof a !== 'number' || typeof b !== 'number') {
+    throw new CompileError(`operator ${op} does not apply to ${JSON.stringify(a)} and ${JSON.stringify(b)}`, span);
+  }
+  switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': case '⊙': return a * b;
+    case '/': return a / b;
+    case '%': return a % b;
+    case '**': return a ** b;
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    default:
+      throw new CompileError(`operator ${op} does not apply to numbers`, span);
+  }
+}

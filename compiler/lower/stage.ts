@@ -1,0 +1,566 @@
+// The lowering pass: runs the program symbolically (a partial evaluator). Whatever is known at
+// build time folds; constant loops without `break` unroll; functions inline; tensor work appends
+// nodes to device graphs; what is known only at run time becomes the host program.
+import type * as A from '../ast.ts';
+import type { HostExpr, HostStmt, HostValue, IR, Weight } from '../ir.ts';
+import type { ModelInfo } from '../model-info.ts';
+import { GraphBuilder } from './graph-builder.ts';
+import { HostBlock } from './host.ts';
+import { CompileError, NONE, describe, stat, type Val } from './values.ts';
+import { BUILTINS } from './builtins.ts';
+import { binary, unary } from './operators.ts';
+
+export interface LowerOptions {
+  model?: ModelInfo;
+}
+
+interface Binding {
+  val: Val;
+  depth: number; // run-time control depth where it was declared
+}
+
+class Scope {
+  readonly vars = new Map<string, Binding>();
+  constructor(readonly parent?: Scope) {}
+  find(name: string): { scope: Scope; b: Binding } | undefined {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const b = s.vars.get(name);
+      if (b) return { scope: s, b };
+    }
+    return undefined;
+  }
+}
+
+class ReturnSignal {
+  constructor(readonly val: Val) {}
+}
+
+const MAX_UNROLL = 4096;
+const MAX_INLINE_DEPTH = 64;
+
+export class Lowerer {
+  readonly fns = new Map<string, A.FnDecl>();
+  readonly weights = new Map<string, Weight>();
+  readonly graphs: GraphBuilder[] = [];
+  block = new HostBlock();
+  private scope: Scope;
+  private readonly globals = new Scope();
+  private depth = 0; // run-time control nesting (host if/for/while bodies)
+  private inlineDepth = 0;
+  private names = new Map<string, number>();
+  private graphCount = 0;
+
+  constructor(readonly opts: LowerOptions) {
+    this.scope = this.globals;
+  }
+
+  lowerProgram(program: A.Program): IR {
+    for (const item of program.items) if (item.kind === 'FnDecl') this.fns.set(item.name, item);
+    const main = program.items.find((i): i is A.MainBlock => i.kind === 'MainBlock');
+    if (!main) throw new CompileError(`${program.file} has no main { } block to run`, program.span);
+    for (const item of program.items) {
+      if (item.kind === 'Let') this.stmt(item);
+      else if (!['FnDecl', 'MainBlock', 'Import', 'TestBlock', 'BenchBlock'].includes(item.kind)) {
+        throw new CompileError(`${kindWords(item.kind)} cannot be compiled to WebGPU yet`, item.span);
+      }
+    }
+    this.inScope(() => this.blockStmts(main.body));
+    const host = this.block.stmts;
+    const emitted = new Set(this.graphs.filter((g) => g.emitted).map((g) => g.id));
+    return { host, graphs: this.graphs.filter((g) => emitted.has(g.id)).map((g) => g.finish()), weights: [...this.weights.values()] };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Names and scopes
+
+  private inScope<T>(fn: () => T, parent = this.scope): T {
+    const saved = this.scope;
+    this.scope = new Scope(parent);
+    try {
+      return fn();
+    } finally {
+      this.scope = saved;
+    }
+  }
+
+  /** A fresh host variable name: the source name, suffixed when it is taken. */
+  fresh(base: string): string {
+    const n = this.names.get(base) ?? 0;
+    this.names.set(base, n + 1);
+    return n === 0 ? base : `${base}_${n + 1}`;
+  }
+
+  declare(name: string, val: Val): void {
+    this.scope.vars.set(name, { val, depth: this.depth });
+  }
+
+  lookup(name: string, span: A.Span): Val {
+    const found = this.scope.find(name);
+    if (found) return found.b.val;
+    const fn = this.fns.get(name);
+    if (fn) return { t: 'fn', decl: fn };
+    throw new CompileError(`unknown name '${name}'`, span);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Graphs
+
+  /** The graph new device ops go to: the current block's, or a new one. */
+  graph(): GraphBuilder {
+    const b = this.block;
+    if (!b.graph || b.graph.emitted) {
+      const g = new GraphBuilder(this.graphCount++, `graph${this.graphCount - 1}`);
+      this.graphs.push(g);
+      b.graph = g;
+      b.owned.push(g);
+    }
+    return b.graph;
+  }
+
+  /** Binds a run-time host value to a fresh variable now, so a graph run later sees this value. */
+  snapshot(e: HostExpr, base: string): HostExpr {
+    if (e.k === 'const') return e;
+    const name = this.fresh(`_${base}`);
+    this.block.emit({ k: 'let', name, value: e });
+    return { k: 'var', name };
+  }
+
+  emit(stmt: HostStmt): void {
+    this.block.emit(stmt);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Statements
+
+  blockStmts(block: A.Block): Val {
+    for (const s of block.stmts) this.stmt(s);
+    return block.tail ? this.expr(block.tail) : NONE;
+  }
+
+  stmt(s: A.Stmt): void {
+    switch (s.kind) {
+      case 'Let': {
+        const val = s.init ? this.expr(s.init) : NONE;
+        this.declare(s.name, this.bindable(val, s.name));
+        return;
+      }
+      case 'LetTuple': {
+        const val = this.expr(s.init);
+        if (val.t !== 'list' && !(val.t === 'static' && Array.isArray(val.v))) throw new CompileError(`cannot unpack ${describe(val)} into ${s.names.length} names`, s.span);
+        const items = val.t === 'list' ? val.items : (val.v as HostValue[]).map(stat);
+        if (items.length !== s.names.length) throw new CompileError(`${items.length} values cannot be unpacked into ${s.names.length} names`, s.span);
+        s.names.forEach((n, i) => this.declare(n, this.bindable(items[i], n)));
+        return;
+      }
+      case 'Assign':
+        return this.assign(s);
+      case 'ExprStmt': {
+        this.expr(s.expr);
+        return;
+      }
+      case 'If':
+        return this.ifStmt(s);
+      case 'For':
+        return this.forStmt(s);
+      case 'While':
+        return this.whileStmt(s.cond, s.body, s.span);
+      case 'Loop':
+        return this.whileStmt(undefined, s.body, s.span);
+      case 'Break':
+      case 'Continue':
+        if (this.depth === 0) throw new CompileError(`'${s.kind.toLowerCase()}' outside a run-time loop`, s.span);
+        this.emit({ k: s.kind === 'Break' ? 'break' : 'continue' });
+        return;
+      case 'Return':
+        throw new ReturnSignal(s.value ? this.expr(s.value) : NONE);
+      case 'BlockStmt':
+        this.inScope(() => this.blockStmts(s.body));
+        return;
+      default:
+        throw new CompileError(`${kindWords(s.kind)} cannot be compiled to WebGPU yet`, s.span);
+    }
+  }
+
+  /** Host values that are not plain variables get a variable of their own, evaluated once. */
+  private bindable(val: Val, name: string): Val {
+    if (val.t === 'host' && val.e.k !== 'var' && val.e.k !== 'const') return { t: 'host', e: this.snapshot(val.e, name) };
+    return val;
+  }
+
+  private assign(s: A.Assign): void {
+    if (s.target.kind !== 'Ident') throw new CompileError('assignment to an element or a field cannot be compiled yet', s.target.span);
+    const name = s.target.name;
+    const found = this.scope.find(name);
+    if (!found) {
+      if (s.op === ':=') return this.declare(name, this.bindable(this.expr(s.value), name));
+      throw new CompileError(`assignment to '${name}', which is not declared (use let)`, s.target.span);
+    }
+    let val = this.expr(s.value);
+    if (s.op.length === 2 && s.op !== ':=') val = binary(this, s.op[0] as A.BinaryOp, found.b.val, val, s.span);
+    const cur = found.b.val;
+    if (cur.t === 'host' && cur.e.k === 'var') {
+      this.emit({ k: 'set', name: cur.e.name, value: this.hostExpr(val, s.value.span) });
+      return;
+    }
+    if (found.b.depth < this.depth) {
+      throw new CompileError(`'${name}' holds ${describe(cur)} and is changed inside run-time control flow; only plain values can be (tensors cannot yet)`, s.span);
+    }
+    found.b.val = this.bindable(val, name);
+  }
+
+  private ifStmt(s: A.If): void {
+    const cond = this.expr(s.cond);
+    if (cond.t === 'static') {
+      if (truthy(cond.v)) this.inScope(() => this.blockStmts(s.then));
+      else if (s.else) this.elseBranch(s.else);
+      return;
+    }
+    const c = this.hostExpr(cond, s.cond.span);
+    this.generalize([s.then, s.else]);
+    const then = this.nested(() => this.blockStmts(s.then));
+    const els = s.else ? this.nested(() => this.elseBranch(s.else!)) : [];
+    this.emit({ k: 'if', cond: c, then, else: els });
+  }
+
+  private elseBranch(e: A.Block | A.If): void {
+    if (e.kind === 'If') this.ifStmt(e);
+    else this.inScope(() => this.blockStmts(e));
+  }
+
+  private forStmt(s: A.For): void {
+    const range = this.iterRange(s.iter);
+    const hasExit = containsExit(s.body);
+    if (range.static && !hasExit) {
+      const [a, b] = range.static;
+      if (b - a > MAX_UNROLL) throw new CompileError(`this loop runs ${b - a} times; loops are unrolled up to ${MAX_UNROLL} times`, s.iter.span);
+      for (let i = a; i < b; i++) this.inScope(() => {
+        this.declare(s.var, range.item ? range.item(i) : stat(i));
+        this.blockStmts(s.body);
+      });
+      return;
+    }
+    // A run-time loop: data-dependent exit (EOS) or a bound known only at run time.
+    this.generalize([s.body]);
+    const v = this.fresh(s.var);
+    const start = range.static ? ({ k: 'const', value: range.static[0] } as HostExpr) : range.start!;
+    const end = range.static ? ({ k: 'const', value: range.static[1] } as HostExpr) : range.end!;
+    const body = this.nested(() => {
+      this.declare(s.var, range.item ? range.item(NaN, { k: 'var', name: v }) : { t: 'host', e: { k: 'var', name: v } });
+      this.blockStmts(s.body);
+    });
+    this.emit({ k: 'for', var: v, start, end, body });
+  }
+
+  private whileStmt(cond: A.Expr | undefined, body: A.Block, span: A.Span): void {
+    this.generalize([body]);
+    const c = cond ? this.expr(cond) : stat(true);
+    if (c.t === 'static' && !truthy(c.v)) return;
+    if (c.t === 'static' && !containsExit(body)) throw new CompileError('this loop never ends: its condition is always true and it has no break', span);
+    const stmts = this.nested(() => {
+      // `while c { body }` runs as `while true { if !c { break } body }`, so the condition's own
+      // host statements are evaluated at the top of every iteration.
+      if (cond) {
+        const c2 = this.hostExpr(this.expr(cond), cond.span);
+        this.emit({ k: 'if', cond: { k: 'op', op: '!', args: [c2] }, then: [{ k: 'break' }], else: [] });
+      }
+      this.blockStmts(body);
+    });
+    this.emit({ k: 'while', cond: { k: 'const', value: true }, body: stmts });
+  }
+
+  /** What `for x in ITER` iterates over: a constant range, a run-time range, or a list. */
+  private iterRange(iter: A.Expr): { static?: [number, number]; start?: HostExpr; end?: HostExpr; item?: (i: number, e?: HostExpr) => Val } {
+    let lo: A.Expr | undefined, hi: A.Expr | undefined;
+    if (iter.kind === 'Call' && iter.callee.kind === 'Ident' && ['range', 'range_i'].includes(iter.callee.name)) {
+      [lo, hi] = iter.args.length >= 2 ? [iter.args[0], iter.args[1]] : [undefined, iter.args[0]];
+      if (!hi) throw new CompileError('range needs a bound: range(n) or range(a, b)', iter.span);
+    } else if (iter.kind === 'Range') {
+      [lo, hi] = [iter.start, iter.end];
+    }
+    if (hi) {
+      const a = lo ? this.expr(lo) : stat(0);
+      const b = this.expr(hi);
+      if (a.t === 'static' && b.t === 'static') return { static: [toInt(a.v, lo ?? hi), toInt(b.v, hi)] };
+      return { start: this.hostExpr(a, (lo ?? hi).span), end: this.hostExpr(b, hi.span) };
+    }
+    const list = this.expr(iter);
+    if (list.t === 'static' && Array.isArray(list.v)) {
+      const items = list.v;
+      return { static: [0, items.length], item: (i, e) => (e ? { t: 'host', e: { k: 'index', target: { k: 'const', value: items }, index: e } } : stat(items[i])) };
+    }
+    if (list.t === 'list') {
+      const items = list.items;
+      return { static: [0, items.length], item: (i) => items[i] };
+    }
+    if (list.t === 'host') {
+      const target = list.e;
+      return { start: { k: 'const', value: 0 }, end: { k: 'call', fn: 'len', args: [target] }, item: (_i, e) => ({ t: 'host', e: { k: 'index', target, index: e! } }) };
+    }
+    throw new CompileError(`cannot loop over ${describe(list)}`, iter.span);
+  }
+
+  /** Runs `fn` in a nested host block (the body of a run-time if/for/while) and returns its statements. */
+  private nested(fn: () => void): HostStmt[] {
+    const outer = this.block;
+    this.block = new HostBlock(outer);
+    this.depth++;
+    try {
+      this.inScope(fn);
+      return this.block.stmts;
+    } finally {
+      this.depth--;
+      this.block = outer;
+    }
+  }
+
+  /**
+   * Before run-time control flow: variables it assigns that hold build-time values become host
+   * variables, since their value now depends on the run (the counter in `n = n + 1`).
+   */
+  private generalize(blocks: (A.Block | A.If | undefined)[]): void {
+    const names = new Set<string>();
+    for (const b of blocks) if (b) assignedNames(b, names);
+    for (const name of names) {
+      const found = this.scope.find(name);
+      if (!found) continue;
+      const v = found.b.val;
+      if (v.t === 'host' && v.e.k === 'var') continue;
+      if (v.t === 'tensor') continue; // reported if it really is assigned (see assign)
+      if (v.t !== 'static' && v.t !== 'sym' && v.t !== 'host' && v.t !== 'list') continue;
+      const hostName = this.fresh(name);
+      this.emit({ k: 'let', name: hostName, value: this.hostExpr(v) });
+      found.b.val = { t: 'host', e: { k: 'var', name: hostName } };
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Expressions
+
+  expr(e: A.Expr): Val {
+    switch (e.kind) {
+      case 'Lit':
+        return stat(e.value);
+      case 'Ident':
+        return this.lookup(e.name, e.span);
+      case 'ListLit':
+      case 'TupleLit': {
+        const items = e.elements.map((x) => this.expr(x));
+        return items.every((i) => i.t === 'static') ? stat(items.map((i) => (i as { v: HostValue }).v)) : { t: 'list', items };
+      }
+      case 'Binary':
+        return binary(this, e.op, this.expr(e.left), this.expr(e.right), e.span);
+      case 'Unary':
+        return unary(this, e.op, this.expr(e.operand), e.span);
+      case 'Cast':
+        return this.call('__cast', [this.expr(e.expr), stat(e.to)], e.span);
+      case 'Member':
+        return this.member(this.expr(e.target), e.name, e.span);
+      case 'Index':
+        return this.index(e);
+      case 'Call': {
+        if (e.callee.kind !== 'Ident') throw new CompileError('only named functions can be called', e.callee.span);
+        const name = e.callee.name;
+        const local = this.scope.find(name);
+        if (!local && this.fns.has(name)) return this.inline(this.fns.get(name)!, e.args, e.span);
+        if (BUILTINS[name]) return this.call(name, e.args.map((a) => this.expr(a)), e.span, e.args);
+        throw new CompileError(`unknown function '${name}'`, e.callee.span);
+      }
+      case 'MethodCall': {
+        if (BUILTINS[e.name]) return this.call(e.name, [this.expr(e.target), ...e.args.map((a) => this.expr(a))], e.span);
+        throw new CompileError(`unknown method '${e.name}'`, e.span);
+      }
+      case 'AssocCall': {
+        const key = `${e.type.name}::${e.name}`;
+        if (BUILTINS[key]) return this.call(key, e.args.map((a) => this.expr(a)), e.span);
+        throw new CompileError(`unknown function '${key}'`, e.span);
+      }
+      case 'Match':
+        return this.match(e);
+      default:
+        throw new CompileError(`${kindWords(e.kind)} cannot be compiled to WebGPU yet`, e.span);
+    }
+  }
+
+  call(name: string, args: Val[], span: A.Span, argExprs?: A.Expr[]): Val {
+    const b = BUILTINS[name];
+    if (args.length < b.min || args.length > b.max) {
+      const n = b.min === b.max ? `${b.min}` : `${b.min} to ${b.max}`;
+      throw new CompileError(`${name} takes ${n} argument${b.max === 1 ? '' : 's'}, got ${args.length}`, span);
+    }
+    return b.lower(this, args, span, argExprs);
+  }
+
+  private inline(fn: A.FnDecl, argExprs: A.Expr[], span: A.Span): Val {
+    if (argExprs.length !== fn.params.length) {
+      throw new CompileError(`${fn.name} takes ${fn.params.length} argument${fn.params.length === 1 ? '' : 's'}, got ${argExprs.length}`, span);
+    }
+    if (this.inlineDepth >= MAX_INLINE_DEPTH) throw new CompileError(`calls nest deeper than ${MAX_INLINE_DEPTH} (recursion cannot be unrolled)`, span);
+    const args = argExprs.map((a) => this.expr(a));
+    this.inlineDepth++;
+    const depth = this.depth;
+    try {
+      return this.inScope(() => {
+        fn.params.forEach((p, i) => this.declare(p.name, args[i]));
+        try {
+          return this.blockStmts(fn.body);
+        } catch (r) {
+          if (!(r instanceof ReturnSignal)) throw r;
+          if (this.depth !== depth) throw new CompileError(`'return' inside run-time control flow cannot be compiled yet`, span);
+          return r.val;
+        }
+      }, this.globals);
+    } finally {
+      this.inlineDepth--;
+    }
+  }
+
+  private member(target: Val, name: string, span: A.Span): Val {
+    if (target.t === 'model') {
+      const model = this.opts.model;
+      if (target.path.length === 0 && model && name in MODEL_PARAMS) return stat(MODEL_PARAMS[name](model));
+      const path = [...target.path, name];
+      const tensorName = path.join('.');
+      if (model?.tensors[tensorName]) return { t: 'weight', name: tensorName };
+      return { t: 'model', path };
+    }
+    throw new CompileError(`${describe(target)} has no field '${name}'`, span);
+  }
+
+  private index(e: A.Index): Val {
+    const target = this.expr(e.target);
+    if (e.indices.some((i) => i.kind === 'Slice')) throw new CompileError('slicing cannot be compiled yet; use slice_last or reshape', e.span);
+    const idx = e.indices.map((i) => this.expr(i as A.Expr));
+    if (target.t === 'model') {
+      if (idx.length !== 1 || idx[0].t !== 'static') throw new CompileError('model paths take one build-time index: model.blk[i]', e.span);
+      return { t: 'model', path: [...target.path, String(idx[0].v)] };
+    }
+    return this.call('__index', [target, ...idx], e.span);
+  }
+
+  private match(e: A.Match): Val {
+    const subject = this.expr(e.subject);
+    if (subject.t !== 'static') throw new CompileError('match on a run-time value cannot be compiled yet', e.subject.span);
+    for (const arm of e.arms) {
+      const binds = new Map<string, HostValue>();
+      if (!matches(arm.pattern, subject.v, binds)) continue;
+      const hit = this.inScope(() => {
+        for (const [n, v] of binds) this.declare(n, stat(v));
+        if (arm.guard) {
+          const g = this.expr(arm.guard);
+          if (g.t !== 'static') throw new CompileError('a match guard must be known at build time', arm.guard.span);
+          if (!truthy(g.v)) return undefined;
+        }
+        return this.expr(arm.body);
+      });
+      if (hit) return hit;
+    }
+    throw new CompileError('no match arm matches this value', e.span);
+  }
+
+  /** The host expression for a value used by the host program (reads device values back). */
+  hostExpr(v: Val, span?: A.Span): HostExpr {
+    switch (v.t) {
+      case 'static':
+        return { k: 'const', value: v.v };
+      case 'sym':
+      case 'host':
+        return v.e;
+      case 'list':
+        return { k: 'list', items: v.items.map((i) => this.hostExpr(i, span)) };
+      case 'tensor': {
+        const n = v.g.nodes[v.node];
+        const count = n.shape.every((d) => d === 1) ? 0 : -1; // one element, or the whole tensor
+        return { k: 'out', graph: v.g.id, output: v.g.output(v.node, count) };
+      }
+      default:
+        throw new CompileError(`${describe(v)} cannot be used as a run-time value here`, span);
+    }
+  }
+}
+
+/** Model hyperparameters readable as `model.NAME` (documented in docs/builtins.md). */
+export const MODEL_PARAMS: Record<string, (m: ModelInfo) => HostValue> = {
+  n_layer: (m) => m.hparams.n_layer,
+  n_embd: (m) => m.hparams.n_embd,
+  n_ff: (m) => m.hparams.n_ff,
+  n_head: (m) => m.hparams.n_head,
+  n_head_kv: (m) => m.hparams.n_head_kv,
+  head_dim: (m) => m.hparams.head_dim,
+  n_rot: (m) => m.hparams.n_rot,
+  n_vocab: (m) => m.hparams.n_vocab,
+  n_ctx: (m) => m.hparams.n_ctx_train,
+  rope_freq_base: (m) => m.hparams.rope_freq_base,
+  rms_eps: (m) => m.hparams.rms_eps,
+  bos_token_id: (m) => m.hparams.bos_id ?? -1,
+  eos_token_id: (m) => m.hparams.eos_id ?? -1,
+  tied_output: (m) => m.hparams.tied_output,
+  has_chat_template: (m) => m.chatTemplate !== undefined,
+  name: (m) => m.hparams.name ?? '',
+  arch: (m) => m.hparams.arch,
+};
+
+export function truthy(v: HostValue): boolean {
+  return Array.isArray(v) ? v.length > 0 : Boolean(v);
+}
+
+function toInt(v: HostValue, at: A.Expr): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new CompileError(`expected a number, got ${JSON.stringify(v)}`, at.span);
+  return Math.trunc(v);
+}
+
+/** Does a loop body leave early (break, continue, return)? Nested loops own their break/continue. */
+function containsExit(b: A.Block): boolean {
+  let found = false;
+  const visit = (s: A.Stmt, inLoop: boolean): void => {
+    if (found) return;
+    if (s.kind === 'Return' || (!inLoop && (s.kind === 'Break' || s.kind === 'Continue'))) found = true;
+    else if (s.kind === 'If') {
+      s.then.stmts.forEach((x) => visit(x, inLoop));
+      if (s.else) (s.else.kind === 'If' ? visit(s.else, inLoop) : s.else.stmts.forEach((x) => visit(x, inLoop)));
+    } else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop') s.body.stmts.forEach((x) => visit(x, true));
+    else if (s.kind === 'BlockStmt') s.body.stmts.forEach((x) => visit(x, inLoop));
+  };
+  b.stmts.forEach((s) => visit(s, false));
+  return found;
+}
+
+function assignedNames(b: A.Block | A.If, out: Set<string>): void {
+  const visit = (s: A.Stmt): void => {
+    if (s.kind === 'Assign' && s.target.kind === 'Ident') out.add(s.target.name);
+    else if (s.kind === 'If') assignedNames(s, out);
+    else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop' || s.kind === 'With') s.body.stmts.forEach(visit);
+    else if (s.kind === 'BlockStmt') s.body.stmts.forEach(visit);
+  };
+  if (b.kind === 'If') {
+    b.then.stmts.forEach(visit);
+    if (b.else) assignedNames(b.else, out);
+  } else b.stmts.forEach(visit);
+}
+
+function matches(p: A.Pattern, v: HostValue, binds: Map<string, HostValue>): boolean {
+  switch (p.kind) {
+    case 'WildcardPat':
+      return true;
+    case 'BindPat':
+      binds.set(p.name, v);
+      return true;
+    case 'LitPat':
+      return p.value.value === v;
+    case 'OrPat':
+      return p.alts.some((a) => matches(a, v, binds));
+    case 'TuplePat':
+      return Array.isArray(v) && v.length === p.elems.length && p.elems.every((e, i) => matches(e, v[i], binds));
+    default:
+      return false;
+  }
+}
+
+export function kindWords(kind: string): string {
+  const words: Record<string, string> = {
+    EntityDecl: 'an entity declaration', TensorDecl: 'a tensor declaration', RelationDecl: 'a relation', RuleDecl: 'a rule',
+    EmbeddingDecl: 'an embedding block', StructDecl: 'a struct', ImplBlock: 'an impl block', With: "a 'with' block",
+    Query: 'a query', Infer: "an 'infer' block", Learn: "a 'learn' block", PythonImport: 'a python import',
+    StructLit: 'a struct literal', Range: 'a range outside a for loop',
+  };
+  return words[kind] ?? `'${kind}'`;
+}

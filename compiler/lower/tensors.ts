@@ -1,0 +1,102 @@
+// Turning values into device-graph nodes: weights, constants, run-time scalars and token lists.
+import type * as A from '../ast.ts';
+import type { Dim, HostValue } from '../ir.ts';
+import type { Lowerer } from './stage.ts';
+import { CompileError, describe, type Val } from './values.ts';
+
+/** The node for a value in the current graph. */
+export function tensorOf(L: Lowerer, v: Val, span: A.Span): number {
+  const g = L.graph();
+  switch (v.t) {
+    case 'tensor': {
+      if (v.g === g) return v.node;
+      const n = v.g.nodes[v.node];
+      if (n.op === 'weight' || n.op === 'const') return g.leaf(`${n.op}:${JSON.stringify(n.attrs)}`, () => g.add(n.op, [], n.attrs, span));
+      throw new CompileError(
+        'this tensor was computed before a value was read back to the host, and cannot be used after it yet; compute it again here',
+        span,
+      );
+    }
+    case 'weight':
+      return weightNode(L, v.name, span);
+    case 'static': {
+      if (typeof v.v === 'number' || typeof v.v === 'boolean') return g.leaf(`const:${Number(v.v)}`, () => g.add('const', [], { shape: [], values: [Number(v.v)] }, span));
+      if (Array.isArray(v.v)) {
+        const { shape, values } = flatten(v.v, span);
+        return g.leaf(`const:${JSON.stringify([shape, values])}`, () => g.add('const', [], { shape, values }, span));
+      }
+      break;
+    }
+    case 'host':
+      return g.input('scalar', L.snapshot(v.e, 'x'), {}, span);
+    case 'sym': {
+      g.dims.set(v.dim, v.e);
+      return g.input('scalar', v.e, {}, span);
+    }
+    case 'model':
+      if (v.path.length) throw new CompileError(`the model has no tensor named '${v.path.join('.')}'${suggest(L, v.path.join('.'))}`, span);
+  }
+  throw new CompileError(`${describe(v)} is not a tensor`, span);
+}
+
+export function weightNode(L: Lowerer, name: string, span: A.Span): number {
+  const model = L.opts.model;
+  if (!model) throw new CompileError(`the weight ${name} needs a model: load_model(...) and build with --model`, span);
+  const info = model.tensors[name];
+  if (!info) throw new CompileError(`the model has no tensor named '${name}'${suggest(L, name)}`, span);
+  L.weights.set(name, { name, type: info.type, shape: info.shape });
+  const g = L.graph();
+  const shape = [...info.shape].reverse(); // GGUF lists ne0 (the contiguous dim) first
+  return g.leaf(`weight:${name}`, () => g.add('weight', [], { name, shape }, span));
+}
+
+/** A token-id list known at run time, as a graph input with a symbolic length. */
+export function idsInput(L: Lowerer, v: Val, span: A.Span): number {
+  if (v.t === 'static' && Array.isArray(v.v)) {
+    const ids = v.v.map(Number);
+    const g = L.graph();
+    return g.leaf(`ids:${JSON.stringify(ids)}`, () => g.add('const', [], { shape: [ids.length], values: ids, dtype: 'u32' }, span));
+  }
+  if (v.t === 'tensor') return tensorOf(L, v, span);
+  if (v.t !== 'host') throw new CompileError(`expected token ids, got ${describe(v)}`, span);
+  const e = L.snapshot(v.e, 'ids');
+  const g = L.graph();
+  const key = JSON.stringify(e);
+  const existing = g.inputs.find((inp, i) => inp.kind === 'ids' && JSON.stringify(g.inputExprs[i]) === key);
+  if (existing) return existing.node;
+  const dim = g.dims.size === 0 ? 'seq' : L.fresh('seq');
+  g.dims.set(dim, { k: 'call', fn: 'len', args: [e] });
+  return g.input('ids', e, { dim }, span);
+}
+
+/** A shape given as a list: build-time numbers (2048 or 2048.0) and sizes like seq. */
+export function shapeOf(L: Lowerer, v: Val, span: A.Span): Dim[] {
+  const items: Val[] = v.t === 'list' ? v.items : v.t === 'static' && Array.isArray(v.v) ? v.v.map((x) => ({ t: 'static', v: x })) : [];
+  if (items.length === 0 && !(v.t === 'static' && Array.isArray(v.v))) throw new CompileError(`expected a shape like [seq, 32, 64], got ${describe(v)}`, span);
+  const g = L.graph();
+  return items.map((it) => {
+    if (it.t === 'sym') {
+      g.dims.set(it.dim, it.e);
+      return it.dim;
+    }
+    if (it.t === 'static' && typeof it.v === 'number' && Number.isInteger(it.v) && it.v >= -1) return it.v;
+    throw new CompileError(`a shape holds whole numbers and sizes, not ${describe(it)}`, span);
+  });
+}
+
+function flatten(v: HostValue[], span: A.Span): { shape: number[]; values: number[] } {
+  const shape: number[] = [];
+  for (let x: HostValue = v; Array.isArray(x); x = x[0]) shape.push(x.length);
+  const values = (v as unknown[]).flat(shape.length) as HostValue[];
+  if (values.some((x) => typeof x !== 'number') || values.length !== shape.reduce((a, b) => a * b, 1)) {
+    throw new CompileError('a tensor literal must be a rectangular list of numbers', span);
+  }
+  return { shape, values: values as number[] };
+}
+
+function suggest(L: Lowerer, name: string): string {
+  const names = Object.keys(L.opts.model?.tensors ?? {});
+  const tail = name.split('.').slice(-2).join('.');
+  const near = names.filter((n) => n.endsWith(tail) || n.startsWith(name.split('.').slice(0, 2).join('.') + '.')).slice(0, 4);
+  return near.length ? ` (it has ${near.join(', ')}${near.length === 4 ? ', ...' : ''})` : '';
+}

@@ -1,0 +1,56 @@
+// What an expression evaluates to while the compiler runs the program symbolically.
+import type { FnDecl, Span } from '../ast.ts';
+import type { HostExpr, HostValue } from '../ir.ts';
+import type { GraphBuilder } from './graph-builder.ts';
+
+export type Val =
+  | { t: 'static'; v: HostValue } // known at build time: folded
+  | { t: 'sym'; dim: string; e: HostExpr } // a size known per graph call (a dim of a graph), e.g. len(tokens)
+  | { t: 'host'; e: HostExpr } // known only at run time: strings, token lists, sampled ids read back
+  | { t: 'tensor'; g: GraphBuilder; node: number; sampling?: Sampling } // a value on the device
+  | { t: 'list'; items: Val[] } // a list with symbolic or device parts, e.g. a shape [seq, 32, 64]
+  | { t: 'model'; path: string[] } // the model, or a path into it: model.blk[3].attn_q
+  | { t: 'weight'; name: string } // a GGUF tensor
+  | { t: 'fn'; decl: FnDecl }
+  | { t: 'none' };
+
+/** top_k / top_p applied to logits, waiting for the sampler. */
+export interface Sampling {
+  topK?: Val;
+  topP?: Val;
+}
+
+export const NONE: Val = { t: 'none' };
+
+export function stat(v: HostValue): Val {
+  return { t: 'static', v };
+}
+
+export class CompileError extends Error {
+  constructor(message: string, readonly span?: Span) {
+    super(message);
+  }
+}
+
+export function describe(v: Val): string {
+  switch (v.t) {
+    case 'static':
+      return Array.isArray(v.v) ? 'a list' : v.v === null ? 'nothing' : `the ${typeof v.v} ${JSON.stringify(v.v)}`;
+    case 'sym':
+      return `the size ${v.dim}`;
+    case 'host':
+      return 'a run-time value';
+    case 'tensor':
+      return 'a tensor';
+    case 'list':
+      return 'a list';
+    case 'model':
+      return v.path.length ? `model.${v.path.join('.')}` : 'the model';
+    case 'weight':
+      return `the weight ${v.name}`;
+    case 'fn':
+      return `the function ${v.decl.name}`;
+    case 'none':
+      return 'nothing';
+  }
+}

@@ -1,0 +1,129 @@
+// Every device-graph op: its arguments, attributes and shape rule. Kernels for them live in
+// shaders/ (WGSL) and runtime/ops/ (dispatch); compiler/codegen maps one to the other.
+import type { Dim, DType } from './ir.ts';
+import { broadcastShapes, sameCount, sameShape, showShape, ShapeError } from './shapes.ts';
+
+type Attrs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface OpDef {
+  /** Output shape from argument shapes; throws ShapeError with a message for the user. */
+  shape(args: Dim[][], attrs: Attrs): Dim[];
+  dtype?: DType; // default f32
+  /** Row-wise: output row r depends only on input rows r (leading dim), so it can run on new rows alone. */
+  rowwise?: boolean;
+}
+
+const same = (a: Dim[][]) => a[0];
+const last = <T>(xs: T[]) => xs[xs.length - 1];
+
+export const OPS: Record<string, OpDef> = {
+  // Leaves
+  ids: { shape: (_, a) => [a.dim], dtype: 'u32', rowwise: true },
+  scalar: { shape: () => [] },
+  weight: { shape: (_, a) => a.shape },
+  const: { shape: (_, a) => a.shape },
+
+  // llama building blocks
+  embedding: {
+    rowwise: true,
+    shape: ([table, ids]) => {
+      if (table.length !== 2) throw new ShapeError(`embedding table must be 2-D, got ${showShape(table)}`);
+      return [...ids, table[1]];
+    },
+  },
+  rms_norm: {
+    rowwise: true,
+    shape: ([x, w]) => {
+      if (w.length !== 1 || last(x) !== w[0]) throw new ShapeError(`rms_norm: weight ${showShape(w)} does not match the last dim of ${showShape(x)}`);
+      return x;
+    },
+  },
+  linear: {
+    rowwise: true,
+    shape: ([x, w]) => {
+      if (w.length !== 2) throw new ShapeError(`linear: weight must be 2-D, got ${showShape(w)}`);
+      if (last(x) !== w[1]) throw new ShapeError(`linear: input ${showShape(x)} has ${last(x)} features but the weight ${showShape(w)} expects ${w[1]}`);
+      return [...x.slice(0, -1), w[0]];
+    },
+  },
+  rope: {
+    rowwise: true, // row r is rotated by position pos0 + r
+    shape: ([x]) => {
+      if (x.length !== 3) throw new ShapeError(`rope expects (seq, heads, head_dim), got ${showShape(x)}`);
+      return x;
+    },
+  },
+  attention: {
+    // (seq, n_head, head_dim) x (seq, n_kv_head, head_dim) x2 -> (seq, n_head, head_dim), causal
+    shape: ([q, k, v]) => {
+      if (q.length !== 3 || !sameShape(k, v) || k[0] !== q[0] || k[2] !== q[2]) throw new ShapeError(`attention: q ${showShape(q)}, k ${showShape(k)}, v ${showShape(v)} do not fit`);
+      return q;
+    },
+  },
+
+  // Views (no kernel unless a consumer needs contiguous data)
+  reshape: {
+    rowwise: true, // only when the leading dim is kept; the kv-cache pass checks that
+    shape: ([x], a) => {
+      if (!sameCount(x, a.shape)) throw new ShapeError(`cannot reshape ${showShape(x)} to ${showShape(a.shape)}`);
+      return a.shape;
+    },
+  },
+  broadcast_to: {
+    rowwise: true,
+    shape: ([x], a) => {
+      const out = broadcastShapes(x, a.shape);
+      if (!sameShape(out, a.shape)) throw new ShapeError(`cannot broadcast ${showShape(x)} to ${showShape(a.shape)}`);
+      return a.shape;
+    },
+  },
+  transpose: {
+    shape: ([x], a) => (a.perm as number[]).map((p) => x[p]),
+  },
+  slice_last: {
+    // the last index along `axis`, which is removed
+    shape: ([x], a) => x.filter((_, i) => i !== a.axis),
+  },
+
+  // Math
+  einsum: { shape: (args, a) => einsumShape(a.eq, args) },
+  unary: { rowwise: true, shape: same }, // attrs.fn: silu sigmoid exp neg relu gelu tanh sqrt log
+  binary: { rowwise: true, shape: ([a, b]) => broadcastShapes(a, b) }, // attrs.fn: add sub mul div max min
+  scale: { rowwise: true, shape: same }, // x * attrs.value (+ attrs.bias)
+  swiglu: { rowwise: true, shape: ([g, u]) => broadcastShapes(g, u) },
+  softmax: {
+    shape: ([x], a) => {
+      if (a.axis < 0 || a.axis >= x.length) throw new ShapeError(`softmax: axis ${a.axis} is out of range for ${showShape(x)}`);
+      return x;
+    },
+  },
+  causal_mask: { shape: (_, a) => [a.n, a.n] },
+  reduce: { shape: ([x], a) => (a.axis === undefined ? [] : x.filter((_, i) => i !== a.axis)) }, // attrs.fn: sum mean max min
+
+  // Choosing tokens
+  argmax: { shape: ([x]) => x.slice(0, -1), dtype: 'u32' },
+  sample: { shape: ([x]) => x.slice(0, -1), dtype: 'u32' }, // args: logits, temperature, top_k, top_p, random
+};
+
+/** Output shape of an einsum like "ihd,jhd->ihj"; every index must have one size. */
+export function einsumShape(eq: string, args: Dim[][]): Dim[] {
+  const [lhs, rhs] = eq.replace(/\s+/g, '').split('->');
+  const ins = lhs.split(',');
+  if (ins.length !== args.length) throw new ShapeError(`einsum "${eq}" names ${ins.length} operands but got ${args.length}`);
+  const size = new Map<string, Dim>();
+  ins.forEach((idx, n) => {
+    if (idx.length !== args[n].length) throw new ShapeError(`einsum "${eq}": operand ${n + 1} has shape ${showShape(args[n])}, not ${idx.length}-D`);
+    [...idx].forEach((c, i) => {
+      const d = args[n][i];
+      const prev = size.get(c);
+      if (prev === undefined || prev === 1) size.set(c, d);
+      else if (d !== prev && d !== 1) throw new ShapeError(`einsum "${eq}": index ${c} is ${prev} in one operand and ${d} in another`);
+    });
+  });
+  const out = rhs ?? [...new Set(ins.join(''))].filter((c) => ins.join('').split(c).length === 2).sort().join('');
+  return [...out].map((c) => {
+    const d = size.get(c);
+    if (d === undefined) throw new ShapeError(`einsum "${eq}": output index ${c} is in no operand`);
+    return d;
+  });
+}

@@ -1,0 +1,67 @@
+// Host side of the weight kernels: linear (y = x @ W^T) and embedding lookup, as Dispatch lists.
+// Kernels are generated once per specialization and memoized: the executor calls these per token.
+import type { Dispatch, Workgroups } from '../kernels.ts';
+import { rowCount, type WeightTensor } from '../weights.ts';
+import type { Kernel } from '../../shaders/kernel.ts';
+import { matmulKernel, matmulTiling, type MatmulSpec } from '../../shaders/matmul.ts';
+import { embeddingKernel, embeddingUnits, EMBEDDING_THREADS, type EmbeddingSpec } from '../../shaders/embedding.ts';
+import { TlcError } from '../errors.ts';
+
+/** Rows of x per workgroup when M > 1 (prefill): each decoded weight is reused this many times. */
+export const PREFILL_M_TILE = 8;
+
+/**
+ * y = x @ W^T. x: (M, K) f32, w: GGUF shape [K, N] (N rows of K values), y: (M, N) f32.
+ * One dispatch per chunk of W, each writing its own column range of y.
+ */
+export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: number }): Dispatch[] {
+  const { x, w, y, M } = args;
+  const K = w.shape[0], N = rowCount(w.shape);
+  checkSize(x, M * K * 4, `linear ${w.name}: x (${M}, ${K}) f32`);
+  checkSize(y, M * N * 4, `linear ${w.name}: y (${M}, ${N}) f32`);
+  if (M === 0) return [];
+  const mTile = M === 1 ? 1 : PREFILL_M_TILE;
+  return w.chunks.map((chunk) => {
+    const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile };
+    const kernel = memo(`matmul ${JSON.stringify(spec)}`, () => matmulKernel(spec));
+    const { rowsPerGroup } = matmulTiling(spec);
+    const [workgroups, gridX] = grid(Math.ceil(chunk.rows / rowsPerGroup) * Math.ceil(M / mTile));
+    return { kernel, bindings: [x, chunk.buffer, y], params: new Uint32Array([M, chunk.rowStart, gridX, 0]), workgroups };
+  });
+}
+
+/**
+ * y[s] = row ids[s] of the table, dequantized. table: GGUF shape [K, vocab], ids: (seq) u32,
+ * y: (seq, K) f32. Ids past the vocabulary give rows of zeros.
+ */
+export function embedding(args: { table: WeightTensor; ids: GPUBuffer; y: GPUBuffer; seq: number }): Dispatch[] {
+  const { table, ids, y, seq } = args;
+  const K = table.shape[0], vocab = rowCount(table.shape);
+  checkSize(ids, seq * 4, `embedding ${table.name}: ids (${seq}) u32`);
+  checkSize(y, seq * K * 4, `embedding ${table.name}: y (${seq}, ${K}) f32`);
+  if (seq === 0) return [];
+  return table.chunks.map((chunk) => {
+    const spec: EmbeddingSpec = { type: table.type, K, rows: chunk.rows, vocab };
+    const kernel = memo(`embedding ${JSON.stringify(spec)}`, () => embeddingKernel(spec));
+    const [workgroups, gridX] = grid(Math.ceil((seq * embeddingUnits(spec)) / EMBEDDING_THREADS));
+    return { kernel, bindings: [ids, chunk.buffer, y], params: new Uint32Array([seq, chunk.rowStart, gridX, 0]), workgroups };
+  });
+}
+
+const kernels = new Map<string, Kernel>();
+
+function memo(key: string, make: () => Kernel): Kernel {
+  let k = kernels.get(key);
+  if (!k) kernels.set(key, (k = make()));
+  return k;
+}
+
+/** `count` workgroups as a 2-D grid within maxComputeWorkgroupsPerDimension; kernels compute wid.x + wid.y * gridX. */
+export function grid(count: number, maxPerDim = 65535): [Workgroups, number] {
+  const gridX = Math.max(1, Math.min(count, maxPerDim));
+  return [[gridX, Math.ceil(count / gridX)], gridX];
+}
+
+function checkSize(buffer: GPUBuffer, bytes: number, what: string): void {
+  if (buffer.size < bytes) throw new TlcError(`${what} needs ${bytes} bytes, but its buffer has ${buffer.size}`);
+}

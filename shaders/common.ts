@@ -1,0 +1,78 @@
+// Shared pieces of the kernel templates: memoized specialization, Params structs, large 1-D grids.
+import type { Kernel } from './kernel.ts';
+import type { Workgroups } from '../runtime/kernels.ts';
+
+const kernels = new Map<string, Kernel>();
+
+/** The Kernel for `key`, built once: op functions run per token, WGSL generation should not. */
+export function memo(key: string, build: () => Kernel): Kernel {
+  let k = kernels.get(key);
+  if (!k) kernels.set(key, (k = build()));
+  return k;
+}
+
+type Scalar = 'u32' | 'i32' | 'f32';
+
+/**
+ * A uniform Params struct of 4-byte scalars: the WGSL declaration and a packer that lays the
+ * values out in the same order, so the two cannot disagree.
+ */
+export function paramsStruct<F extends Record<string, Scalar>>(fields: F) {
+  const names = Object.keys(fields) as (keyof F & string)[];
+  const wgsl = `struct Params { ${names.map((n) => `${n}: ${fields[n]},`).join(' ')} }`;
+  const pack = (values: { [K in keyof F]: number }): ArrayBuffer => {
+    const buf = new ArrayBuffer(Math.max(16, Math.ceil((names.length * 4) / 16) * 16));
+    const view = new DataView(buf);
+    names.forEach((n, i) => {
+      const v = values[n];
+      if (fields[n] === 'f32') view.setFloat32(i * 4, v, true);
+      else if (fields[n] === 'i32') view.setInt32(i * 4, v, true);
+      else view.setUint32(i * 4, v, true);
+    });
+    return buf;
+  };
+  return { wgsl, pack };
+}
+
+const MAX_GROUPS = 65535; // maxComputeWorkgroupsPerDimension
+
+/** Workgroups covering `groups` 1-D groups, folded into y past the 65535 per-dimension limit. */
+export function grid1d(groups: number): Workgroups {
+  const g = Math.max(1, groups);
+  return g <= MAX_GROUPS ? [g] : [MAX_GROUPS, Math.ceil(g / MAX_GROUPS)];
+}
+
+/** WGSL: the linear workgroup index under grid1d (needs `@builtin(workgroup_id) wid` and `@builtin(num_workgroups) nwg`). */
+export const LINEAR_GROUP = '(wid.y * nwg.x + wid.x)';
+
+/** Workgroup size for a loop over n elements: a power of two in [32, 256]. */
+export function groupSizeFor(n: number): number {
+  let s = 32;
+  while (s < n && s < 256) s *= 2;
+  return s;
+}
+
+/** A WGSL f32 literal that round-trips exactly. */
+export function f32Lit(x: number): string {
+  const f = Math.fround(x);
+  if (!Number.isFinite(f)) throw new Error(`f32Lit: ${x} is not a finite f32`);
+  const s = f.toPrecision(9);
+  return s.includes('.') || s.includes('e') ? `f32(${s})` : `f32(${s}.0)`;
+}
+
+/** The builtins the templates use, as `main`'s parameter list. */
+export const BUILTINS =
+  '@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u';
+
+/**
+ * WGSL statements that reduce `arr[0..wg)` into `arr[0]` with `op` ('+' or a two-argument
+ * function name such as 'max'). Starts with a barrier, so callers only store their partials first.
+ */
+export function treeReduce(arr: string, op: string, wg: number): string {
+  const combine = op === '+' ? `${arr}[lid.x] + ${arr}[lid.x + s]` : `${op}(${arr}[lid.x], ${arr}[lid.x + s])`;
+  return `workgroupBarrier();
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
+    if (lid.x < s) { ${arr}[lid.x] = ${combine}; }
+    workgroupBarrier();
+  }`;
+}

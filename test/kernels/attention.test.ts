@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { attention, kvWrite } from '../../runtime/ops/attention.ts';
+import * as ref from '../reference/ops.ts';
+import { Rng } from '../../runtime/rng.ts';
+import { gpuRunner, readF32, assertClose } from './support.ts';
+
+// Outputs are convex combinations of v in [-1, 1]; online softmax in f32 with GPU exp vs an f64
+// two-pass reference: errors stay near 1e-6 even over 2000 keys.
+const TOL = { atol: 1e-5 };
+
+describe('attention kernel', () => {
+  const cases = [
+    { seq: 5, pos0: 0, nHead: 4, nKvHead: 2, headDim: 16 },     // prefill, GQA
+    { seq: 1, pos0: 70, nHead: 4, nKvHead: 2, headDim: 16 },    // decode across several key tiles
+    { seq: 3, pos0: 40, nHead: 2, nKvHead: 2, headDim: 8 },     // prefill after a prompt, MHA
+    { seq: 2, pos0: 9, nHead: 8, nKvHead: 1, headDim: 128 },    // two output dims per thread
+    { seq: 1, pos0: 2047, nHead: 2, nKvHead: 1, headDim: 64 },  // 2048 keys
+    { seq: 4, pos0: 3, nHead: 2, nKvHead: 1, headDim: 8, scale: 0.7 },
+  ];
+  for (const c of cases) {
+    it(JSON.stringify(c), async () => {
+      const r = await gpuRunner(), rng = new Rng(c.seq * 100 + c.pos0 + c.headDim);
+      const ctx = c.pos0 + c.seq + 3;
+      const q = rng.floats(c.seq * c.nHead * c.headDim);
+      const k = rng.floats(ctx * c.nKvHead * c.headDim), v = rng.floats(ctx * c.nKvHead * c.headDim);
+      const out = r.storage(q.byteLength);
+      await r.runAll(attention({ ...c, q: r.storage(q), k: r.storage(k), v: r.storage(v), out }));
+      assertClose(await readF32(r, out, q.length), ref.attention(q, k, v, c), TOL, 'out');
+    });
+  }
+
+  it('kv_write then attention at a layer offset: decode steps equal one prefill', async () => {
+    const r = await gpuRunner(), rng = new Rng(5);
+    const s = { nHead: 4, nKvHead: 2, headDim: 8 }, seq = 6, ctx = 8, row = s.nKvHead * s.headDim;
+    const layerOffset = ctx * row; // layer 1 of a (2, ctx, nKvHead, headDim) cache
+    const q = rng.floats(seq * s.nHead * s.headDim), k = rng.floats(seq * row), v = rng.floats(seq * row);
+    const kc = r.storage(2 * ctx * row * 4), vc = r.storage(2 * ctx * row * 4), out = r.storage(q.byteLength);
+    const qb = r.storage(q), kb = r.storage(k), vb = r.storage(v);
+    // prompt of 4 rows, then two single-row decode steps
+    for (const [pos0, n] of [[0, 4], [4, 1], [5, 1]]) {
+      const kSrc = r.storage(k.subarray(pos0 * row, (pos0 + n) * row)), vSrc = r.storage(v.subarray(pos0 * row, (pos0 + n) * row));
+      const qSrc = r.storage(q.subarray(pos0 * s.nHead * s.headDim, (pos0 + n) * s.nHead * s.headDim));
+      const o = r.storage(n * s.nHead * s.headDim * 4);
+      await r.runAll([
+        ...kvWrite({ ...s, src: kSrc, cache: kc, seq: n, pos0, cacheOffset: layerOffset }),
+        ...kvWrite({ ...s, src: vSrc, cache: vc, seq: n, pos0, cacheOffset: layerOffset }),
+        ...attention({ ...s, q: qSrc, k: kc, v: vc, out: o, seq: n, pos0, kOffset: layerOffset, vOffset: layerOffset }),
+      ]);
+      const expected = ref.attention(q, k, v, { ...s, seq, pos0: 0 }).subarray(pos0 * s.nHead * s.headDim, (pos0 + n) * s.nHead * s.headDim);
+      assertClose(await readF32(r, o, n * s.nHead * s.headDim), expected, TOL, `rows ${pos0}..${pos0 + n - 1}`);
+    }
+    const cache = await readF32(r, kc, 2 * ctx * row);
+    assert.deepEqual([...cache.subarray(0, layerOffset)], new Array(layerOffset).fill(0), 'layer 0 untouched');
+    assert.deepEqual([...cache.subarray(layerOffset, layerOffset + seq * row)], [...k]);
+    // the whole prefill at once gives the same rows
+    await r.runAll(attention({ ...s, q: qb, k: kb, v: vb, out, seq, pos0: 0 }));
+    assertClose(await readF32(r, out, q.length), ref.attention(q, k, v, { ...s, seq, pos0: 0 }), TOL, 'prefill');
+  });
+
+  it('kv_write can round to f16 precision', async () => {
+    const r = await gpuRunner();
+    const src = Float32Array.from([1, 1 / 3, -2.0009765625, 65504, 1e-8, 0.1]);
+    const cache = r.storage(src.byteLength);
+    await r.runAll(kvWrite({ src: r.storage(src), cache, seq: 1, pos0: 0, nKvHead: 1, headDim: 6, roundF16: true }));
+    // nearest f16 values: 1/3 -> 0.333251953125, 2.0009765625 -> 2 (ties to even), 1e-8 -> 0 (below f16 subnormals), 0.1 -> 0.0999755859375
+    assert.deepEqual([...await readF32(r, cache, 6)], [1, 0.333251953125, -2, 65504, 0, 0.0999755859375]);
+  });
+});

@@ -1,0 +1,300 @@
+// The chat page: pick a GGUF model (file, drop, URL, or one the server offers), load it onto the GPU
+// with a progress bar, then chat with it as tokens stream in. Plain DOM, no framework.
+//
+// URL mode, for demos and tests: ?model=URL&prompt=TEXT&max_tokens=N&temperature=T&seed=S&autorun=1
+// loads the model on open and, with autorun=1, runs the prompt; the outcome goes into #result as JSON,
+// {"tokens": [...], "text": "...", "timings": {...}} or {"error": "..."}, so a test never waits forever.
+// <body data-state> tells where the page is: starting, no-webgpu, ready, loading, loaded, generating, error.
+import { blobSource, openDevice, urlSource, type ByteSource, type Gpu } from './lib.ts';
+import { generate, limitProblems, loadModel, readModel, type Generation, type LoadedModel, type ModelHeader } from './generate.ts';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const query = new URLSearchParams(location.search);
+const urlMode = query.has('model') || query.has('autorun');
+
+let gpu: Gpu | undefined;
+let model: LoadedModel | undefined;
+let programText: string | undefined; // examples/chat.tl, copied beside the page by the build
+let busy = false;                     // loading or generating
+let stopper: AbortController | undefined;
+
+type State = 'starting' | 'no-webgpu' | 'ready' | 'loading' | 'loaded' | 'generating' | 'error';
+
+function setState(state: State): void {
+  document.body.dataset.state = state;
+  const canLoad = Boolean(gpu) && !busy;
+  for (const id of ['file', 'url', 'served']) $<HTMLInputElement>(id).disabled = !canLoad;
+  $<HTMLButtonElement>('send').disabled = !model || busy;
+  $<HTMLButtonElement>('stop').disabled = state !== 'generating';
+}
+
+async function main(): Promise<void> {
+  wireControls();
+  for (const [param, id] of [['max_tokens', 'max-tokens'], ['temperature', 'temperature'], ['seed', 'seed']]) {
+    if (query.has(param)) $<HTMLInputElement>(id).value = query.get(param)!;
+  }
+  if (query.has('prompt')) $<HTMLTextAreaElement>('prompt').value = query.get('prompt')!;
+
+  programText = await showProgram();
+  gpu = await startGpu();
+  if (!gpu) return;
+  setState('ready');
+  void offerServedModels();
+
+  if (urlMode) {
+    const url = query.get('model');
+    if (!url) return fail(new Error('autorun needs a model: add ?model=URL to the address.'));
+    if (!(await load(() => urlSource(url)))) return;
+    if (query.get('autorun') === '1') await chat(query.get('prompt') ?? '');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebGPU
+
+async function startGpu(): Promise<Gpu | undefined> {
+  if (!navigator.gpu) {
+    const why = window.isSecureContext
+      ? 'This browser has no WebGPU (navigator.gpu is missing). Use a recent Chrome, Edge or Chromium.'
+      : 'WebGPU needs a secure context: open this page over https, or from localhost / 127.0.0.1.';
+    return noWebGpu(why);
+  }
+  let g: Gpu;
+  try {
+    g = await openDevice(navigator.gpu);
+  } catch (e) {
+    return noWebGpu(message(e));
+  }
+  showAdapter(g);
+  const problems = limitProblems(g.info);
+  if (problems.length) {
+    g.device.destroy();
+    return noWebGpu(`The WebGPU adapter (${g.info.adapter}) is too limited for tlc: ${problems.join('; ')}.`);
+  }
+  return g;
+}
+
+function noWebGpu(text: string): undefined {
+  $('no-webgpu-text').textContent = text;
+  $('no-webgpu').hidden = false;
+  $('adapter').textContent = 'No usable WebGPU adapter';
+  setState('no-webgpu');
+  if (urlMode) writeResult({ error: text });
+  return undefined;
+}
+
+function showAdapter(g: Gpu): void {
+  $('adapter').textContent = g.info.adapter + (g.info.isFallbackAdapter ? ' (software)' : '');
+  const features: [string, boolean][] = [['shader-f16', g.hasF16], ['subgroups', g.hasSubgroups], ['timestamp-query', g.hasTimestamps]];
+  $('features').replaceChildren(...features.map(([name, on]) =>
+    el('span', { className: `chip ${on ? 'on' : 'off'}`, title: on ? 'available' : 'not available', textContent: name, dataset: { feature: name, on: String(on) } })));
+  $('limits').replaceChildren(...Object.entries(g.info.limits).map(([k, v]) => term(k, v)));
+  $('limits-box').hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading a model
+
+/** Loads the model that `open` reaches; true when it is ready to chat. */
+async function load(open: () => Promise<ByteSource> | ByteSource): Promise<boolean> {
+  if (!gpu || busy) return false;
+  busy = true;
+  model?.release();
+  model = undefined;
+  $('hparams').replaceChildren();
+  $('error').hidden = true;
+  setState('loading');
+  try {
+    const source = await open();
+    $('model-name').textContent = `${source.name} (${formatBytes(source.size)})`;
+    showProgress(0, 1);
+    const header = await readModel(source);
+    showHeader(header);
+    model = await loadModel(gpu, header, programText, showProgress);
+    busy = false;
+    setState('loaded');
+    $('prompt').focus();
+    return true;
+  } catch (e) {
+    busy = false;
+    fail(e);
+    return false;
+  }
+}
+
+function showProgress(done: number, total: number): void {
+  const p = $<HTMLProgressElement>('progress');
+  p.max = Math.max(total, 1);
+  p.value = done;
+  const percent = total > 0 ? Math.floor((100 * done) / total) : 100;
+  $('progress-text').textContent = `${formatBytes(done)} of ${formatBytes(total)} (${percent}%)`;
+}
+
+function showHeader({ file, hparams }: ModelHeader): void {
+  const rows: [string, unknown][] = [
+    ...Object.entries(hparams).filter(([, v]) => v !== undefined),
+    ['tensors', file.tensors.length],
+  ];
+  $('hparams').replaceChildren(...rows.map(([k, v]) => term(k, v)));
+}
+
+async function offerServedModels(): Promise<void> {
+  // `tlc serve-web --models DIR` lists its models at models/; any other host simply has none.
+  const names = await fetch('models/').then((r) => (r.ok ? r.json() : []), () => []);
+  if (!Array.isArray(names) || names.length === 0) return;
+  $('served').append(...names.map((n: string) => el('option', { value: `models/${n}`, textContent: n })));
+  $('served-box').hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chatting
+
+async function chat(prompt: string): Promise<void> {
+  if (!model || busy) return;
+  busy = true;
+  stopper = new AbortController();
+  setState('generating');
+  addMessage('user', prompt);
+  const reply = addMessage('assistant', '');
+  const start = performance.now();
+  let pieces = 0;
+  const write = (text: string) => {
+    reply.textContent += text;
+    pieces++;
+    const seconds = (performance.now() - start) / 1000;
+    $('speed').textContent = `${pieces} tokens, ${(pieces / seconds).toFixed(1)} tok/s`;
+    reply.scrollIntoView({ block: 'nearest' });
+  };
+  try {
+    const params = { prompt, max_tokens: numberIn('max-tokens'), temperature: numberIn('temperature'), seed: numberIn('seed') };
+    const r = await generate(model, params, { write, signal: stopper.signal });
+    $('speed').textContent = describeRun(r);
+    busy = false;
+    setState('loaded');
+    if (urlMode) writeResult({ tokens: r.tokens, text: r.text, stopped_by: r.stopped_by, timings: r.timings });
+  } catch (e) {
+    reply.classList.add('failed');
+    busy = false;
+    fail(e);
+  }
+}
+
+function describeRun(r: Generation): string {
+  const t = r.timings;
+  const stopped = { eos: 'end of text', max_tokens: 'max tokens', stopped: 'stopped', end: 'program ended' }[r.stopped_by];
+  return `${r.tokens.length} tokens (${stopped}): prompt ${r.prompt_tokens} tokens at ${t.prefill_tok_s.toFixed(1)} tok/s, ` +
+    `generation ${t.decode_tok_s.toFixed(1)} tok/s`;
+}
+
+function addMessage(who: 'user' | 'assistant', text: string): HTMLElement {
+  const m = el('div', { className: `message ${who}`, textContent: text });
+  $('transcript').append(m);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Controls, program, errors
+
+function wireControls(): void {
+  $<HTMLInputElement>('file').addEventListener('change', (ev) => {
+    const file = (ev.target as HTMLInputElement).files?.[0];
+    if (file) void load(() => blobSource(file));
+  });
+  $('url-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const url = $<HTMLInputElement>('url').value.trim();
+    if (url) void load(() => urlSource(url));
+  });
+  $<HTMLSelectElement>('served').addEventListener('change', (ev) => {
+    const url = (ev.target as HTMLSelectElement).value;
+    if (url) void load(() => urlSource(url));
+  });
+
+  // Drag and drop anywhere on the page; the drop zone lights up while a file hovers.
+  const drop = $('drop');
+  document.addEventListener('dragover', (ev) => { ev.preventDefault(); drop.classList.add('hover'); });
+  document.addEventListener('dragleave', (ev) => { if (!ev.relatedTarget) drop.classList.remove('hover'); });
+  document.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('hover');
+    const file = ev.dataTransfer?.files[0];
+    if (file) void load(() => blobSource(file));
+  });
+
+  const prompt = $<HTMLTextAreaElement>('prompt');
+  $('prompt-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = prompt.value.trim();
+    if (!text) return;
+    prompt.value = '';
+    void chat(text);
+  });
+  prompt.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); $<HTMLFormElement>('prompt-form').requestSubmit(); }
+  });
+  $('stop').addEventListener('click', () => stopper?.abort());
+
+  window.addEventListener('unhandledrejection', (ev) => fail(ev.reason));
+  window.addEventListener('error', (ev) => fail(ev.error ?? ev.message));
+}
+
+async function showProgram(): Promise<string | undefined> {
+  const r = await fetch('chat.tl').catch(() => undefined);
+  const text = r?.ok ? await r.text() : undefined;
+  $('program-text').textContent = text ??
+    'examples/chat.tl was not there when this page was built, so there is no program to show or run yet.';
+  return text;
+}
+
+function fail(e: unknown): void {
+  const text = message(e);
+  $('error').textContent = text;
+  $('error').hidden = false;
+  setState('error');
+  if (urlMode) writeResult({ error: text });
+}
+
+function writeResult(result: object): void {
+  const r = $('result');
+  r.textContent = JSON.stringify(result);
+  r.hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function numberIn(id: string): number {
+  const input = $<HTMLInputElement>(id);
+  const v = Number(input.value);
+  if (input.value.trim() === '' || !Number.isFinite(v)) throw new Error(`${input.labels?.[0]?.textContent?.trim() ?? id} must be a number, not "${input.value}".`);
+  return v;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** <div><dt>name</dt><dd>value</dd></div>, one entry of a <dl>. */
+function term(name: string, value: unknown): HTMLDivElement {
+  const d = el('div');
+  d.append(el('dt', { textContent: name }), el('dd', { textContent: String(value) }));
+  return d;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K, props: Partial<Omit<HTMLElementTagNameMap[K], 'dataset'>> & { dataset?: Record<string, string> } = {},
+): HTMLElementTagNameMap[K] {
+  const { dataset, ...rest } = props;
+  const e = Object.assign(document.createElement(tag), rest);
+  Object.assign(e.dataset, dataset);
+  return e;
+}
+
+void main().catch(fail);
