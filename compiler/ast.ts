@@ -159,6 +159,7 @@ export interface Field {
   kind: 'Field';
   name: string;
   type: TypeRef;
+  learnable?: 'learnable' | 'frozen'; // written after the type: `w: float16[4] learnable`, `w: W learnable`
   span: Span;
 }
 
@@ -395,6 +396,7 @@ export type Expr =
   | Unary
   | Cast
   | Range
+  | IfExpr
   | Match;
 
 /** A literal. `type` keeps how a number was written: `2` is 'int', `2.0` and `1e-5` are 'float'. */
@@ -555,6 +557,15 @@ export interface Range {
   kind: 'Range';
   start: Expr;
   end: Expr;
+  span: Span;
+}
+
+/** `if c then a else b` */
+export interface IfExpr {
+  kind: 'IfExpr';
+  cond: Expr;
+  then: Expr;
+  else: Expr;
   span: Span;
 }
 

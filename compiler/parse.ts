@@ -18,12 +18,56 @@ export function parse(source: string, file: string): A.Program {
 // ---------------------------------------------------------------------------------------------
 // Syntax errors in plain words
 
-/** What an Ohm failure means to a user; undefined for failures that add nothing (lookaheads). */
-function expectedWord(f: { getText(): string; getType(): string }): string | undefined {
-  const text = f.getText();
-  if (f.getType() === 'description') return text;
-  if (f.getType() === 'string') return text === '\n' ? 'a new line' : `'${text}'`;
-  return undefined;
+/**
+ * Ohm reports the tokens it would have accepted. These groups turn them into what a user thinks of:
+ * when at least half of a group's tokens were expected, its word replaces them and what it absorbs.
+ */
+const TOKEN_GROUPS: { word: string; tokens: string[]; absorbs?: string[] }[] = [
+  {
+    word: 'a type',
+    tokens: ["'float32'", "'float16'", "'int16'", "'int32'", "'int64'", "'bool'", "'complex16'"],
+    absorbs: ['an identifier', "'('"],
+  },
+  {
+    word: 'a declaration',
+    tokens: ["'import'", "'entity'", "'embedding'", "'relation_embedding'", "'relation'", "'tensor'", "'fn'", "'struct'", "'impl'", "'main'", "'test'", "'bench'"],
+  },
+  {
+    word: 'a statement',
+    tokens: ["'let'", "'for'", "'while'", "'loop'", "'break'", "'continue'", "'return'", "'with'", "'infer'", "'learn'", "'python'", "'tensor'"],
+    absorbs: ["'{'"], // a nested block is a statement too
+  },
+  {
+    word: 'an expression',
+    tokens: ["'('", "'['", "'-'", "'!'", "'inv'", "'if'", "'match'", 'an identifier', 'a number', 'a string', "'true'", "'false'"],
+  },
+];
+
+/** Tokens that would only have continued what came before (`x` + `.field`): noise when anything else was expected. */
+const CONTINUATIONS = new Set(['an operator', "'.'", "'['", "'as'", "'?'", "'<-'", "'<'", "'='", "':='", "'+='", "'-='", "'*='", "'/='", "';'", "'..'", "'learnable'", "'frozen'", "'::'", "'then'"]);
+
+function expectedWords(failures: { getText(): string; getType(): string; isFluffy(): boolean }[]): string[] {
+  const words = new Set<string>();
+  for (const f of failures) {
+    if (f.isFluffy()) continue;
+    const text = f.getText();
+    if (f.getType() === 'description') words.add(text === 'end of input' ? 'the end of the file' : text);
+    else if (f.getType() === 'string') words.add(`'${text}'`);
+  }
+  const concepts: string[] = [];
+  for (const { word, tokens, absorbs = [] } of TOKEN_GROUPS) {
+    if (tokens.filter((t) => words.has(t)).length >= tokens.length / 2) {
+      concepts.push(word);
+      for (const t of [...tokens, ...absorbs]) words.delete(t);
+    }
+  }
+  if (words.has('a field or method name')) words.delete('an identifier');
+  // A statement may be an expression, and a top-level statement a declaration's neighbour: keep the broader word.
+  if (concepts.includes('a statement')) concepts.splice(concepts.indexOf('an expression') >>> 0, concepts.includes('an expression') ? 1 : 0);
+  const rest = [...words];
+  const kept = rest.filter((w) => !CONTINUATIONS.has(w));
+  // Closing brackets and separators first: they are what is most often missing.
+  return [...(kept.length || concepts.length ? kept : rest), ...concepts];
 }
 
 function syntaxError(match: ohm.MatchResult, text: string, file: string): DiagnosticError {
@@ -31,22 +75,42 @@ function syntaxError(match: ohm.MatchResult, text: string, file: string): Diagno
     getRightmostFailures(): { getText(): string; getType(): string; isFluffy(): boolean }[];
   };
   const pos = failed.getRightmostFailurePosition();
-  const words = [...new Set(failed.getRightmostFailures().filter((f) => !f.isFluffy()).map(expectedWord))]
-    .filter((w): w is string => w !== undefined)
-    .sort((a, b) => Number(a.startsWith("'")) - Number(b.startsWith("'"))); // descriptions first
+  const words = expectedWords(failed.getRightmostFailures());
   const expected = words.length === 0 ? 'something else' : joinOr(words);
 
-  // Report just after the previous token when the failure is on a later line: that is where the
-  // missing piece belongs (`let x =` followed by a new line).
-  let prevEnd = pos;
-  while (prevEnd > 0 && /\s/.test(text[prevEnd - 1])) prevEnd--;
+  // When the failure is on a later line than the token before it, point just after that token:
+  // that is where the missing piece belongs (`let x =` at the end of a line).
+  const prevEnd = lastTokenEnd(text, pos);
   const at = text.slice(prevEnd, pos).includes('\n') ? prevEnd + (/[ \t]/.test(text[prevEnd]) ? 1 : 0) : pos;
-  const prev = previousToken(text, prevEnd);
+  const prev = tokenBefore(text, prevEnd);
+  // A stray closing bracket on the same line, or one at the top level: point at it.
+  const stray = at === pos || words.includes('the end of the file');
+  const closer = stray && ')]}'.includes(text[pos] ?? '') && !words.includes(`'${text[pos]}'`) ? text[pos] : undefined;
   let message = `expected ${expected}${prev ? ` after ${prev}` : ''}`;
-  if (pos >= text.length) message = `unexpected end of file: ${message}`;
-  else if (text.startsWith('"', pos) && !/"/.test(text.slice(pos + 1).split('\n')[0])) message = 'unterminated string';
-  const s = spanner(text, file)(at, at + 1);
-  return new DiagnosticError([{ message, span: s }], text);
+  let span = spanner(text, file)(at, at + 1);
+  if (text.startsWith('"', pos) && !text.slice(pos + 1).split('\n')[0].includes('"')) message = 'unterminated string';
+  else if (pos >= text.length) message = `unexpected end of file: ${message}`;
+  else if (closer) {
+    message = `unexpected '${closer}': expected ${expected}`;
+    span = spanner(text, file)(pos, pos + 1);
+  }
+  return new DiagnosticError([{ message, span }], text);
+}
+
+/** The offset just past the last token (not space, not comment) that starts before `pos`. */
+function lastTokenEnd(text: string, pos: number): number {
+  let last = 0;
+  for (let i = 0; i < pos; ) {
+    if (text.startsWith('//', i)) i = text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i);
+    else if (text.startsWith('/*', i)) i = text.indexOf('*/', i + 2) === -1 ? text.length : text.indexOf('*/', i + 2) + 2;
+    else if (/\s/.test(text[i])) i++;
+    else if (text[i] === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      i = last = Math.min(j + 1, text.length);
+    } else last = ++i;
+  }
+  return Math.min(last, pos);
 }
 
 function joinOr(words: string[]): string {
@@ -54,8 +118,8 @@ function joinOr(words: string[]): string {
   return `${words.slice(0, -1).join(', ')}, or ${words[words.length - 1]}`;
 }
 
-/** The token that ends at `end`, quoted for a message: `'='`, `'print'`, `the string`. */
-function previousToken(text: string, end: number): string | undefined {
+/** The token that ends at `end`, quoted for a message: `'='`, `'print'`, `a string`. */
+function tokenBefore(text: string, end: number): string | undefined {
   if (end === 0) return undefined;
   if (text[end - 1] === '"') return 'a string';
   const word = /[\p{L}\p{N}_.]+$/u.exec(text.slice(Math.max(0, end - 64), end));
@@ -217,8 +281,10 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
       fields: fields.children.map((f) => f.ast()), span: sp(this),
     };
   },
-  Field(n, _c, type) {
-    return { kind: 'Field', name: name(n), type: ast(type), span: sp(this) };
+  Field(n, _c, type, learnability) {
+    const t = ast<A.TypeRef>(type);
+    const l = (learnability.children[0]?.sourceString ?? (t.kind === 'TensorType' ? t.learnable : undefined)) as A.Field['learnable'];
+    return { kind: 'Field', name: name(n), type: t, ...(l && { learnable: l }), span: sp(this) };
   },
   TypeParams(_l, names, _r) {
     return names.asIteration().children.map(name);
@@ -413,6 +479,9 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
   },
   Primary_ident(n) {
     return { kind: 'Ident', name: name(n), span: sp(this) };
+  },
+  IfExpr(_if, cond, _then, then, _else, otherwise) {
+    return { kind: 'IfExpr', cond: ast(cond), then: ast(then), else: ast(otherwise), span: sp(this) };
   },
   Call(callee, _l, args, _r) {
     return { kind: 'Call', callee: ast(callee), args: ast(args), span: sp(this) };

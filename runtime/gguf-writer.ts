@@ -215,8 +215,8 @@ const WORDS = 'the a and was to he she it in of day little girl boy once upon ti
 
 /**
  * A SentencePiece-style vocabulary of exactly n tokens: <unk>, <s>, </s>, the byte tokens <0x00>..<0xFF>,
- * then word pieces ("▁" marks a word start), scored so that longer pieces built from shorter ones come later.
- * Every prefix of a piece is a piece too, so the SPM merges can reach each word.
+ * then word pieces ("▁" marks a word start) whose scores fall with their index. Every word's prefixes
+ * come before it ("▁t", "▁th", "▁the"), so SentencePiece's merges can reach each word.
  */
 export function spmVocab(n: number): { tokens: string[]; scores: number[]; types: number[] } {
   const tokens = ['<unk>', '<s>', '</s>'];

@@ -93,7 +93,9 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
   // Bound the counts by the file size before parsing (a tensor info takes at least 24 bytes, a
   // key-value pair 13), so that a lying header fails at once instead of after reading megabytes.
   const fixed = new DataView((await source.read(4, 20)).slice().buffer); // version, tensor count, key count
-  if ((fixed.getUint32(0, true) & 0xffff) === 0) throw new GgufError(`${where}: big-endian GGUF files are not supported.`);
+  const version = fixed.getUint32(0, true);
+  if ((version & 0xffff) === 0) throw new GgufError(`${where}: big-endian GGUF files are not supported.`);
+  if (version !== 2 && version !== 3) throw new GgufError(`${where}: GGUF version ${version} is not supported (2 and 3 are).`);
   const [nTensors, nKeys] = [fixed.getBigUint64(4, true), fixed.getBigUint64(12, true)];
   if (nTensors * 24n + nKeys * 13n > BigInt(source.size)) {
     throw new GgufError(`${where}: the GGUF header claims ${nTensors} tensors and ${nKeys} metadata keys, more than fit in the file (${source.size} bytes): the file is truncated or its header is corrupt.`);
@@ -109,13 +111,14 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
   // Reads past the end come back as zeros, so a truncated header may "parse": its end tells.
   if (tensorInfoByteRange[1] > source.size) throw new GgufError(truncated);
 
-  const { version, tensor_count: _t, kv_count, ...kvs } = raw;
+  const { version: _v, tensor_count: _t, kv_count, ...kvs } = raw;
   const metadata: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kvs)) metadata[k] = plain(v);
   if (Object.keys(metadata).length !== Number(kv_count)) {
     throw new GgufError(`${where}: the GGUF header lists ${kv_count} metadata keys, but only ${Object.keys(metadata).length} distinct ones: the header is corrupt.`);
   }
   const alignment = Number(metadata['general.alignment'] ?? 32);
+  if ((alignment & (alignment - 1)) !== 0) throw new GgufError(`${where}: general.alignment ${alignment} is not a power of two.`);
   const dataOffset = Number(tensorDataOffset);
 
   const tensors = tensorInfos.map((t): GgufTensorInfo => {
@@ -149,7 +152,7 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
     if (byName.has(t.name)) throw new GgufError(`${where}: two tensors are named ${t.name}.`);
     byName.set(t.name, t);
   }
-  return { source, version: Number(version), alignment, metadata, tensors, dataOffset, tensor: (name) => byName.get(name) };
+  return { source, version, alignment, metadata, tensors, dataOffset, tensor: (name) => byName.get(name) };
 }
 
 /** A fetch() that serves @huggingface/gguf's Range requests from a ByteSource. */

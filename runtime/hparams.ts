@@ -63,6 +63,9 @@ export function llamaHParams(file: GgufFile): LlamaHParams {
   const n_rot = count(`${a}.rope.dimension_count`, head_dim);
 
   const tokens = md['tokenizer.ggml.tokens'];
+  if (md[`${a}.vocab_size`] === undefined && !Array.isArray(tokens)) {
+    throw new GgufError(`${where}: metadata key ${a}.vocab_size is missing, and there is no tokenizer.ggml.tokens list to count.`);
+  }
   const n_vocab = count(`${a}.vocab_size`, Array.isArray(tokens) ? tokens.length : undefined);
   const tokenizer_model = typeof md['tokenizer.ggml.model'] === 'string' ? (md['tokenizer.ggml.model'] as string) : undefined;
 

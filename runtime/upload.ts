@@ -37,7 +37,12 @@ async function uploadAll(device: GPUDevice, file: GgufFile, infos: GgufTensorInf
   const total = infos.reduce((a, t) => a + t.byteLength, 0);
   const progress = { done: 0, sinceFlush: 0 };
   const out: WeightTensor[] = [];
-  for (const info of infos) out.push(await upload(device, file, info, total, progress, opts));
+  try {
+    for (const info of infos) out.push(await upload(device, file, info, total, progress, opts));
+  } catch (e) {
+    for (const c of out.flatMap((t) => t.chunks)) c.buffer.destroy();
+    throw e;
+  }
   return out;
 }
 
@@ -46,7 +51,7 @@ async function upload(
   progress: { done: number; sinceFlush: number }, opts: UploadOptions,
 ): Promise<WeightTensor> {
   const maxChunk = opts.maxChunkBytes ?? Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  const pieceBytes = Math.max(4, (opts.pieceBytes ?? PIECE_BYTES) - ((opts.pieceBytes ?? PIECE_BYTES) % 4)); // writeBuffer offsets are multiples of 4
+  const pieceBytes = Math.max(4, Math.floor((opts.pieceBytes ?? PIECE_BYTES) / 4) * 4); // writeBuffer offsets are multiples of 4
   const bytesPerRow = rowBytes(info);
   const rows = rowCount(info.shape);
   // Chunks end on row boundaries. A row's bytes may be odd (Q8_0: 34 per block) and buffers are padded
@@ -57,35 +62,38 @@ async function upload(
   }
 
   const chunks: WeightChunk[] = [];
-  for (let rowStart = 0; rowStart < rows; rowStart += rowsPerChunk) {
-    const chunkRows = Math.min(rowsPerChunk, rows - rowStart);
-    const bytes = chunkRows * bytesPerRow;
-    const what = `allocating ${bytes} bytes for tensor ${info.name}`;
-    const buffer = await checked(device, what, () => device.createBuffer({
-      label: chunks.length ? `${info.name}#${chunks.length}` : info.name,
-      size: align4(bytes),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-    }));
-    const start = info.offset + rowStart * bytesPerRow;
-    for (let at = 0; at < bytes; at += pieceBytes) {
-      const n = Math.min(pieceBytes, bytes - at);
-      const piece = await file.source.read(start + at, n);
-      if (piece.length !== n) {
-        throw new GgufError(`${file.source.name}: tensor ${info.name} ends early: read ${piece.length} of ${n} bytes at offset ${start + at}.`);
+  try {
+    for (let rowStart = 0; rowStart < rows; rowStart += rowsPerChunk) {
+      const chunkRows = Math.min(rowsPerChunk, rows - rowStart);
+      const bytes = chunkRows * bytesPerRow;
+      const buffer = await checked(device, `allocating ${bytes} bytes for tensor ${info.name}`, () => device.createBuffer({
+        label: chunks.length ? `${info.name}#${chunks.length}` : info.name,
+        size: align4(bytes),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+      }));
+      chunks.push({ buffer, rowStart, rows: chunkRows });
+      const start = info.offset + rowStart * bytesPerRow;
+      for (let at = 0; at < bytes; at += pieceBytes) {
+        const n = Math.min(pieceBytes, bytes - at);
+        const piece = await file.source.read(start + at, n);
+        if (piece.length !== n) {
+          throw new GgufError(`${file.source.name}: tensor ${info.name} ends early: read ${piece.length} of ${n} bytes at offset ${start + at}.`);
+        }
+        device.queue.writeBuffer(buffer, at, padTo4(piece));
+        progress.done += n;
+        progress.sinceFlush += n;
+        if (progress.sinceFlush >= FLUSH_BYTES) {
+          progress.sinceFlush = 0;
+          device.queue.submit([]); // sends the pending writes
+          await device.queue.onSubmittedWorkDone();
+        }
+        opts.onProgress?.(progress.done, total);
       }
-      device.queue.writeBuffer(buffer, at, padTo4(piece));
-      progress.done += n;
-      progress.sinceFlush += n;
-      if (progress.sinceFlush >= FLUSH_BYTES) {
-        progress.sinceFlush = 0;
-        device.queue.submit([]); // sends the pending writes
-        await device.queue.onSubmittedWorkDone();
-      }
-      opts.onProgress?.(progress.done, total);
     }
-    chunks.push({ buffer, rowStart, rows: chunkRows });
+  } catch (e) {
+    for (const c of chunks) c.buffer.destroy(); // give back what a failed load took
+    throw e;
   }
-  if (rows === 0) opts.onProgress?.(progress.done, total);
   return { name: info.name, type: info.type, shape: info.shape, chunks };
 }
 

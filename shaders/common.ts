@@ -45,12 +45,8 @@ export function grid1d(groups: number): Workgroups {
 /** WGSL: the linear workgroup index under grid1d (needs `@builtin(workgroup_id) wid` and `@builtin(num_workgroups) nwg`). */
 export const LINEAR_GROUP = '(wid.y * nwg.x + wid.x)';
 
-/** Workgroup size for a loop over n elements: a power of two in [32, 256]. */
-export function groupSizeFor(n: number): number {
-  let s = 32;
-  while (s < n && s < 256) s *= 2;
-  return s;
-}
+/** Workgroup size of the kernels that reduce over a row (see reduceInto). */
+export const REDUCE_WG = 256;
 
 /** A WGSL f32 literal that round-trips exactly. */
 export function f32Lit(x: number): string {
@@ -66,13 +62,24 @@ export const BUILTINS =
 
 /**
  * WGSL statements that reduce `arr[0..wg)` into `arr[0]` with `op` ('+' or a two-argument
- * function name such as 'max'). Starts with a barrier, so callers only store their partials first.
+ * function such as 'max'); callers store their partials first. Thread 0 folds them serially:
+ * on lavapipe every barrier site and every fully unrolled loop costs compile time (a tree
+ * reduction compiles 2-3x slower; a 32-step fold, unrolled, 5x), and a 256-step fold is noise
+ * next to the passes over memory. So reducing kernels use REDUCE_WG threads.
  */
-export function treeReduce(arr: string, op: string, wg: number): string {
-  const combine = op === '+' ? `${arr}[lid.x] + ${arr}[lid.x + s]` : `${op}(${arr}[lid.x], ${arr}[lid.x + s])`;
+export function reduceInto(arr: string, op: string, wg: number): string {
+  const combine = op === '+' ? `acc + ${arr}[k]` : `${op}(acc, ${arr}[k])`;
   return `workgroupBarrier();
-  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { ${arr}[lid.x] = ${combine}; }
-    workgroupBarrier();
-  }`;
+  if (lid.x == 0u) {
+    var acc = ${arr}[0];
+    for (var k = 1u; k < ${wg}u; k++) { acc = ${combine}; }
+    ${arr}[0] = acc;
+  }
+  workgroupBarrier();`;
 }
+
+/**
+ * WGSL cannot spell infinity (a constant expression that overflows is an error), so kernels read
+ * it through a private variable: `bitcast<f32>(INF_BITS)`.
+ */
+export const INF_DECL = 'var<private> INF_BITS: u32 = 0x7f800000u;';

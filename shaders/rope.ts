@@ -10,20 +10,22 @@ export interface RopeSpec {
   nRot: number;    // rotated dims per head (even, <= headDim); the rest are copied
   neox: boolean;   // pairs (i, i + nRot/2) instead of (2i, 2i+1)
   inPlace: boolean;
+  freqFactors: boolean; // divide pair i's angle by ff[i] (llama 3.1's rope_freqs tensor, as ggml does)
 }
 
 const WG = 64;
 
 /** x (seq, nHead, headDim) -> y (same); row s sits at position pos0 + s. */
 export function ropeKernel(s: RopeSpec): Kernel {
-  return memo(`rope:${s.nHead}:${s.headDim}:${s.nRot}:${s.neox}:${s.inPlace}`, () => {
+  return memo(`rope:${s.nHead}:${s.headDim}:${s.nRot}:${s.neox}:${s.inPlace}:${s.freqFactors}`, () => {
     const src = s.inPlace ? 'y' : 'x';
-    const decls = s.inPlace
-      ? `@group(0) @binding(0) var<storage, read_write> y: array<f32>;
-@group(0) @binding(1) var<uniform> p: Params;`
-      : `@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;`;
+    const vars = [
+      ...(s.inPlace ? [] : ['var<storage, read> x: array<f32>;']),
+      'var<storage, read_write> y: array<f32>;',
+      ...(s.freqFactors ? ['var<storage, read> ff: array<f32>; // (nRot / 2)'] : []),
+      'var<uniform> p: Params;',
+    ];
+    const decls = vars.map((v, i) => `@group(0) @binding(${i}) ${v}`).join('\n');
     const [i0, i1] = s.neox ? ['j', 'j + ROT_HALF'] : ['2u * j', '2u * j + 1u'];
     const wgsl = `${ropeParams.wgsl}
 ${decls}
@@ -41,7 +43,7 @@ ${COS_SIN}
     // theta = p * theta_scale^j, the power taken by repeated f32 multiplication as ggml does
     var theta = f32(p.pos0 + idx / (HALF * NH));
     for (var k = 0u; k < j; k++) { theta *= p.theta_scale; }
-    let cs = cos_sin(theta);
+    let cs = cos_sin(${s.freqFactors ? 'theta / ff[j]' : 'theta'});
     let a = ${src}[base + ${i0}];
     let b = ${src}[base + ${i1}];
     y[base + ${i0}] = a * cs.x - b * cs.y;
@@ -52,9 +54,9 @@ ${COS_SIN}
   }`}
 }`;
     return {
-      name: `rope_h${s.nHead}_d${s.headDim}_r${s.nRot}${s.neox ? '_neox' : ''}${s.inPlace ? '_inplace' : ''}`,
+      name: `rope_h${s.nHead}_d${s.headDim}_r${s.nRot}${s.neox ? '_neox' : ''}${s.freqFactors ? '_ff' : ''}${s.inPlace ? '_inplace' : ''}`,
       wgsl,
-      bindings: s.inPlace ? ['read_write', 'uniform'] : ['read', 'read_write', 'uniform'],
+      bindings: [...(s.inPlace ? [] : ['read' as const]), 'read_write', ...(s.freqFactors ? ['read' as const] : []), 'uniform'],
     };
   });
 }

@@ -5,7 +5,7 @@ import { gguf, GGMLQuantizationType as T, GGUFValueType as V } from '@huggingfac
 import { bytesSource } from '../runtime/bytes.ts';
 import { readGguf, ggmlTypeName, type GgufFile } from '../runtime/gguf.ts';
 import { llamaHParams } from '../runtime/hparams.ts';
-import { writeGguf, synthLlama, spmVocab, kv, type SynthOptions } from '../runtime/gguf-writer.ts';
+import { writeGguf, synthLlama, spmVocab, kv, type SynthOptions, type GgufValue } from '../runtime/gguf-writer.ts';
 import { quantize, dequantize } from '../runtime/quant.ts';
 import { Rng } from '../runtime/rng.ts';
 import { TlcError } from '../runtime/errors.ts';
@@ -61,7 +61,7 @@ describe('GGUF writer', () => {
         { name: 'b', type: T.Q8_0, shape: [32, 3], data: quantize(T.Q8_0, new Rng(3).floats(96)) },
         { name: 'c', type: T.F16, shape: [5], data: quantize(T.F16, new Float32Array([0.5, 1, 2, 4, 8])) },
       ];
-      const metadata = alignment === 32 ? {} : { 'general.alignment': kv.u32(alignment) };
+      const metadata: Record<string, GgufValue> = alignment === 32 ? {} : { 'general.alignment': kv.u32(alignment) };
       const file = await open(writeGguf({ metadata, tensors }));
       assert.equal(file.dataOffset % alignment, 0);
       for (const t of tensors) {
@@ -81,13 +81,14 @@ describe('GGUF writer', () => {
 
 // One option set per weight type; K-quants pack 256 values per block, so their widths are 256.
 const MODELS: [string, SynthOptions, number][] = [
-  // [what, options, max |dequantized - original| relative to the tensor's max |value|]
+  // [what, options, max |dequantized - original| relative to the tensor's max |value|]: half a step
+  // of f16 or of the block scale (Q4_0 a whole step: +max clamps to 7 when -max sets the scale).
   ['F32, separate head', { type: T.F32, layers: 2, embd: 64, heads: 4, kvHeads: 2, ff: 96, vocab: 300, ctx: 128 }, 0],
-  ['F16, tied head', { type: T.F16, layers: 1, embd: 32, heads: 2, ff: 64, vocab: 270, ctx: 64, tied: true }, 1e-3],
-  ['Q8_0, GQA 4:1', { type: T.Q8_0, layers: 2, embd: 64, heads: 8, kvHeads: 2, ff: 128, vocab: 320, ctx: 256 }, 1 / 127],
-  ['Q4_0, MHA', { type: T.Q4_0, layers: 1, embd: 64, heads: 2, ff: 64, vocab: 260, ctx: 32 }, 1 / 7],
-  ['Q4_K, tied head', { type: T.Q4_K, layers: 1, embd: 256, heads: 4, kvHeads: 1, ff: 256, vocab: 259, ctx: 64, tied: true }, 0.15],
-  ['Q6_K', { type: T.Q6_K, layers: 1, embd: 256, heads: 2, ff: 256, vocab: 259, ctx: 64, tied: true }, 0.04],
+  ['F16, tied head', { type: T.F16, layers: 1, embd: 32, heads: 2, ff: 64, vocab: 270, ctx: 64, tied: true }, 2 ** -11],
+  ['Q8_0, GQA 4:1', { type: T.Q8_0, layers: 2, embd: 64, heads: 8, kvHeads: 2, ff: 128, vocab: 320, ctx: 256 }, 1 / 254 + 1e-6],
+  ['Q4_0, MHA', { type: T.Q4_0, layers: 1, embd: 64, heads: 2, ff: 64, vocab: 260, ctx: 32 }, 1 / 8],
+  ['Q4_K, tied head', { type: T.Q4_K, layers: 1, embd: 256, heads: 4, kvHeads: 1, ff: 256, vocab: 259, ctx: 64, tied: true }, 0.1],
+  ['Q6_K, separate head', { type: T.Q6_K, layers: 1, embd: 256, heads: 2, ff: 256, vocab: 259, ctx: 64 }, 0.03],
 ];
 
 describe('synthetic llama models', function () {
@@ -141,7 +142,7 @@ describe('synthetic llama models', function () {
         for (const [key, type, subType] of types) assert.deepEqual([typed[key].type, typed[key].subType], [type, subType], key);
       });
 
-      it(`dequantizes to the original random weights (max error ${tolerance} of the range)`, async () => {
+      it(`dequantizes to the original random weights (max error ${tolerance.toPrecision(2)} of the range)`, async () => {
         // The same stream the writer drew from: token_embd first.
         const e = opts.embd!, n = e * opts.vocab!, rng = new Rng(opts.seed ?? 1);
         const original = Float32Array.from({ length: n }, () => (2 / Math.sqrt(e)) * rng.normal());
@@ -198,7 +199,7 @@ describe('synthetic llama models', function () {
     [{ embd: 24, heads: 8 }, /head size 3 must be even/],
   ];
   for (const [opts, message] of bad) {
-    it(`refuses ${JSON.stringify(opts)}`, () => {
+    it(`refuses ${JSON.stringify({ ...opts, type: opts.type && ggmlTypeName(opts.type) })}`, () => {
       assert.throws(() => synthLlama(opts), (e: Error) => e instanceof TlcError && message.test(e.message));
     });
   }

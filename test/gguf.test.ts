@@ -164,6 +164,12 @@ describe('GGUF reader: bad files are GgufErrors that name the file', function ()
     ['a header claiming 2 more tensors than it has', async () => setU64(good, 8, 14), /malformed GGUF header: String length \d+ exceeds/],
     ['a header claiming 2 more keys than it has', async () => setU64(good, 16, 27), /malformed GGUF header/],
     ['a token array claiming 900,000 strings', async () => setU64(good, endOf(good, 'tokenizer.ggml.tokens') + 8, 900_000), /malformed GGUF header: String length \d+ exceeds/],
+    ['GGUF version 1', async () => { const b = good.slice(); b[4] = 1; return b; }, /GGUF version 1 is not supported \(2 and 3 are\)/],
+    ['an alignment of 48', async () => {
+      const bytes = good.slice();
+      new DataView(bytes.buffer).setUint32(endOf(good, 'general.alignment') + 4, 48, true);
+      return bytes;
+    }, /general\.alignment 48 is not a power of two/],
     ['a big-endian file', async () => { const b = good.slice(); b.set([0, 0, 0, 3], 4); return b; }, /big-endian GGUF files are not supported/],
     ['a key written twice', async () => {
       const b = writeGguf({ metadata: { 'general.aa': kv.u32(1), 'general.ab': kv.u32(2) }, tensors: [] });
@@ -232,7 +238,7 @@ describe('hyperparameters: missing or inconsistent keys', () => {
     ['no architecture', without('general.architecture'), /^fake\.gguf: metadata key general\.architecture is missing/],
     ...['block_count', 'embedding_length', 'feed_forward_length', 'attention.head_count', 'context_length', 'attention.layer_norm_rms_epsilon']
       .map((k): [string, Record<string, unknown>, RegExp] => [`no ${k}`, without(`llama.${k}`), new RegExp(`^fake\\.gguf: metadata key llama\\.${k.replace(/\./g, '\\.')} is missing`)]),
-    ['no vocab size and no tokens', without('llama.vocab_size'), /^fake\.gguf: metadata key llama\.vocab_size is missing/],
+    ['no vocab size and no tokens', without('llama.vocab_size'), /^fake\.gguf: metadata key llama\.vocab_size is missing, and there is no tokenizer\.ggml\.tokens list/],
     ['a string where a count belongs', { ...base, 'llama.block_count': 'two' }, /llama\.block_count is "two", expected a number/],
     ['zero layers', { ...base, 'llama.block_count': 0 }, /llama\.block_count is 0, expected a positive integer/],
     ['KV heads that do not divide the heads', { ...base, 'llama.attention.head_count_kv': 3 }, /4 attention heads cannot be shared by 3 KV heads/],

@@ -23,12 +23,13 @@ type State = 'starting' | 'no-webgpu' | 'ready' | 'loading' | 'loaded' | 'genera
 function setState(state: State): void {
   document.body.dataset.state = state;
   const canLoad = Boolean(gpu) && !busy;
-  for (const id of ['file', 'url', 'served']) $<HTMLInputElement>(id).disabled = !canLoad;
+  for (const id of ['file', 'url', 'load', 'served']) $<HTMLInputElement>(id).disabled = !canLoad;
   $<HTMLButtonElement>('send').disabled = !model || busy;
   $<HTMLButtonElement>('stop').disabled = state !== 'generating';
 }
 
 async function main(): Promise<void> {
+  setState('starting');
   wireControls();
   for (const [param, id] of [['max_tokens', 'max-tokens'], ['temperature', 'temperature'], ['seed', 'seed']]) {
     if (query.has(param)) $<HTMLInputElement>(id).value = query.get(param)!;
@@ -45,7 +46,10 @@ async function main(): Promise<void> {
     const url = query.get('model');
     if (!url) return fail(new Error('autorun needs a model: add ?model=URL to the address.'));
     if (!(await load(() => urlSource(url)))) return;
-    if (query.get('autorun') === '1') await chat(query.get('prompt') ?? '');
+    if (query.get('autorun') === '1') {
+      $<HTMLTextAreaElement>('prompt').value = '';
+      await chat(query.get('prompt') ?? '');
+    }
   }
 }
 
@@ -107,6 +111,7 @@ async function load(open: () => Promise<ByteSource> | ByteSource): Promise<boole
   try {
     const source = await open();
     $('model-name').textContent = `${source.name} (${formatBytes(source.size)})`;
+    $('progress-row').hidden = false;
     showProgress(0, 1);
     const header = await readModel(source);
     showHeader(header);
@@ -135,7 +140,9 @@ function showHeader({ file, hparams }: ModelHeader): void {
     ...Object.entries(hparams).filter(([, v]) => v !== undefined),
     ['tensors', file.tensors.length],
   ];
-  $('hparams').replaceChildren(...rows.map(([k, v]) => term(k, v)));
+  // f32 values from the file print with float noise (1e-5 as 0.0000099999997): six digits are plenty.
+  const show = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v);
+  $('hparams').replaceChildren(...rows.map(([k, v]) => term(k, show(v))));
 }
 
 async function offerServedModels(): Promise<void> {
@@ -173,9 +180,8 @@ async function chat(prompt: string): Promise<void> {
     setState('loaded');
     if (urlMode) writeResult({ tokens: r.tokens, text: r.text, stopped_by: r.stopped_by, timings: r.timings });
   } catch (e) {
-    reply.classList.add('failed');
     busy = false;
-    fail(e);
+    fail(e, reply);
   }
 }
 
@@ -246,10 +252,16 @@ async function showProgram(): Promise<string | undefined> {
   return text;
 }
 
-function fail(e: unknown): void {
+/** Shows what went wrong: under a failed reply (after what it streamed), or in the page's error line. */
+function fail(e: unknown, reply?: HTMLElement): void {
   const text = message(e);
-  $('error').textContent = text;
-  $('error').hidden = false;
+  if (reply) {
+    reply.classList.add('failed');
+    reply.append(el('div', { className: 'failure', textContent: text }));
+  } else {
+    $('error').textContent = text;
+    $('error').hidden = false;
+  }
   setState('error');
   if (urlMode) writeResult({ error: text });
 }

@@ -1,9 +1,13 @@
 // Every `tlc` command, in the order `tlc --help` lists them.
 import type { CommandModule } from 'yargs';
+import { buildCommand } from './build.ts';
+import { runCommand } from './run.ts';
+import { irCommand } from './ir.ts';
 import { deviceCommand } from './device.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveWebCommand } from './serve-web.ts';
 import { synthCommand } from './synth.ts';
+import { tokenizeCommand } from './tokenize.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [deviceCommand, inspectCommand, synthCommand, serveWebCommand];
+export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand];

@@ -37,7 +37,10 @@ export const serveWebCommand: CommandModule<{}, Args> = {
       if (models.length) console.log(`  e.g. ${server.url}?model=models/${encodeURIComponent(models[0])}`);
     }
     console.log('Ctrl+C stops the server.');
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     await server.close();
   },
 };

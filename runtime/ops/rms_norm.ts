@@ -9,9 +9,9 @@ export function rmsNorm(a: { x: Buf; w: Buf; y: Buf; rows: number; n: number; ep
   if (a.rows === 0) return [];
   const inPlace = sameBuffer(a.x, a.y);
   return [{
-    kernel: rmsNormKernel(a.n, inPlace),
+    kernel: rmsNormKernel(inPlace),
     bindings: inPlace ? [a.w, a.y] : [a.x, a.w, a.y],
-    params: rmsNormParams.pack({ rows: a.rows, eps: a.eps }),
+    params: rmsNormParams.pack({ rows: a.rows, n: a.n, eps: a.eps }),
     workgroups: grid1d(a.rows),
   }];
 }

@@ -13,6 +13,7 @@ export interface RopeArgs {
   nRot?: number;     // rotated dims per head, default headDim
   base?: number;     // frequency base, default 10000
   neox?: boolean;    // NeoX pairing (i, i + nRot/2); default llama's adjacent pairs
+  freqFactors?: Buf; // (nRot / 2): pair i's angle is divided by freqFactors[i] (llama 3.1's rope_freqs)
 }
 
 /** Rotary embedding, llama.cpp's: pair i of row s turns by (pos0 + s) * base^(-2i/nRot). */
@@ -24,8 +25,8 @@ export function rope(a: RopeArgs): Dispatch[] {
   const inPlace = sameBuffer(a.x, a.y);
   const pairs = a.seq * a.nHead * (a.headDim / 2);
   return [{
-    kernel: ropeKernel({ nHead: a.nHead, headDim: a.headDim, nRot, neox: a.neox ?? false, inPlace }),
-    bindings: inPlace ? [a.y] : [a.x, a.y],
+    kernel: ropeKernel({ nHead: a.nHead, headDim: a.headDim, nRot, neox: a.neox ?? false, inPlace, freqFactors: !!a.freqFactors }),
+    bindings: [...(inPlace ? [] : [a.x]), a.y, ...(a.freqFactors ? [a.freqFactors] : [])],
     params: ropeParams.pack({ seq: a.seq, pos0: a.pos0, theta_scale: ropeThetaScale(a.base ?? 10000, nRot) }),
     workgroups: grid1d(Math.ceil(pairs / 64)),
   }];

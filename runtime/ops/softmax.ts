@@ -21,9 +21,9 @@ function lines(x: Buf, y: Buf, count: number, n: number, inner: number): Dispatc
   if (count === 0) return [];
   const inPlace = sameBuffer(x, y);
   return [{
-    kernel: softmaxKernel(n, inner, inPlace),
+    kernel: softmaxKernel(inPlace),
     bindings: inPlace ? [y] : [x, y],
-    params: softmaxParams.pack({ lines: count }),
+    params: softmaxParams.pack({ lines: count, n, inner }),
     workgroups: grid1d(count),
   }];
 }

@@ -40,5 +40,5 @@ export function tokenizerFromGguf(metadata: Record<string, unknown>, where = 'GG
     });
   }
   const what = model === undefined ? 'has no tokenizer.ggml.model key' : `has tokenizer.ggml.model = ${JSON.stringify(model)}`;
-  throw new TokenizerError(`${where} ${what}; tlc reads 'llama' (SentencePiece) and 'gpt2' (byte-level BPE) tokenizers.`);
+  throw new TokenizerError(`${where}: the model ${what}; tlc reads 'llama' (SentencePiece) and 'gpt2' (byte-level BPE) tokenizers.`);
 }

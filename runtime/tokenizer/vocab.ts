@@ -10,7 +10,8 @@ export class TokenizerError extends TlcError {
 export const TokenType = { UNDEFINED: 0, NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
 
 // Tokens llama.cpp treats as control (and, for the first group, as end of generation) whatever type
-// the file gives them: it recognizes them by their text.
+// the file gives them: it recognizes them by their text. (For fill-in-the-middle tokens it stops at
+// the first of each kind; vocabularies hardly ever hold two.)
 const EOG_TEXTS = [
   '<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<|eom_id|>',
   '<EOT>', '_<EOT>', '</s>', '<｜end▁of▁sentence｜>',

@@ -59,10 +59,10 @@ describe('attention kernel', () => {
 
   it('kv_write can round to f16 precision', async () => {
     const r = await gpuRunner();
-    const src = Float32Array.from([1, 1 / 3, -2.0009765625, 65504, 1e-8, 0.1]);
+    const src = Float32Array.from([1, 1 / 3, -2.0009765625, 65519, 65520, 1e-8, 3e-7, 0.1]);
     const cache = r.storage(src.byteLength);
-    await r.runAll(kvWrite({ src: r.storage(src), cache, seq: 1, pos0: 0, nKvHead: 1, headDim: 6, roundF16: true }));
-    // nearest f16 values: 1/3 -> 0.333251953125, 2.0009765625 -> 2 (ties to even), 1e-8 -> 0 (below f16 subnormals), 0.1 -> 0.0999755859375
-    assert.deepEqual([...await readF32(r, cache, 6)], [1, 0.333251953125, -2, 65504, 0, 0.0999755859375]);
+    await r.runAll(kvWrite({ src: r.storage(src), cache, seq: 1, pos0: 0, nKvHead: 2, headDim: 4, roundF16: true }));
+    // nearest f16 values: 2.0009765625 is a tie (goes to even), 65520 overflows, 1e-8 and 3e-7 are in the subnormal range
+    assert.deepEqual([...await readF32(r, cache, 8)], [1, 0.333251953125, -2, 65504, Infinity, 0, 2.980232238769531e-7, 0.0999755859375]);
   });
 });

@@ -29,6 +29,14 @@ describe('rope kernel', () => {
     });
   }
 
+  it('divides each angle by its frequency factor (llama 3.1 rope_freqs)', async () => {
+    const r = await gpuRunner(), rng = new Rng(11), c = { seq: 3, nHead: 2, headDim: 16, pos0: 500 };
+    const x = rng.floats(3 * 2 * 16), freqFactors = Float32Array.from({ length: 8 }, (_, i) => 1 + i * 1.5);
+    const y = r.storage(x.byteLength);
+    await r.runAll(rope({ ...c, x: r.storage(x), y, freqFactors: r.storage(freqFactors) }));
+    assertClose(await readF32(r, y, x.length), ref.rope(x, 3, 2, 16, { ...c, freqFactors }), TOL, 'y');
+  });
+
   it('rotates by the position alone: row s of a prefill equals a decode at pos0 + s', async () => {
     const r = await gpuRunner(), h = 2, d = 8, x = new Rng(3).floats(4 * h * d);
     const all = r.storage(x.byteLength), one = r.storage(h * d * 4);

@@ -37,10 +37,3 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
   if (worst >= 0) assert.fail(`${what}: [${worst}] is ${actual[worst]}, expected ${expected[worst]} (atol ${tol.atol}, rtol ${rtol})`);
 }
-
-/** Largest |a - b|, for reporting the error a tolerance leaves room for. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}

@@ -21,6 +21,7 @@ export interface RopeOptions {
   nRot?: number;      // rotated dims per head (default headDim)
   base?: number;      // frequency base (default 10000)
   neox?: boolean;     // pairs (i, i + nRot/2) instead of (2i, 2i+1)
+  freqFactors?: Float32Array; // (nRot / 2): pair i's angle is theta_i / freqFactors[i]
 }
 
 /**
@@ -36,8 +37,9 @@ export function rope(x: Float32Array, seq: number, nHead: number, headDim: numbe
     const cos: number[] = [], sin: number[] = [];
     let theta = f32(o.pos0 + s);
     for (let i = 0; i < half; i++) {
-      cos.push(f32(Math.cos(theta)));
-      sin.push(f32(Math.sin(theta)));
+      const t = o.freqFactors ? f32(theta / o.freqFactors[i]) : theta;
+      cos.push(f32(Math.cos(t)));
+      sin.push(f32(Math.sin(t)));
       theta = f32(theta * thetaScale);
     }
     for (let h = 0; h < nHead; h++) {

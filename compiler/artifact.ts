@@ -1,0 +1,42 @@
+// The build artifact: everything `tlc run` (or the browser) needs besides the weights, as one JSON
+// file: the source, the model header it was built for, the host program and graphs.
+import type { IR } from './ir.ts';
+import type { ModelInfo } from './model-info.ts';
+import { hash } from './model-info.ts';
+import { compile } from './compile.ts';
+import { TlcError } from '../runtime/errors.ts';
+
+export const ARTIFACT_FORMAT = 'tlc-artifact';
+export const ARTIFACT_VERSION = 1;
+
+export interface Artifact {
+  format: typeof ARTIFACT_FORMAT;
+  version: number;
+  source: { file: string; text: string; hash: string };
+  model: { path: string; fingerprint: string; name?: string };
+  ir: IR;
+}
+
+export function build(source: string, file: string, model: ModelInfo): Artifact {
+  const ir = compile(source, file, { model });
+  return {
+    format: ARTIFACT_FORMAT,
+    version: ARTIFACT_VERSION,
+    source: { file, text: source, hash: hash(source) },
+    model: { path: model.path, fingerprint: model.fingerprint, name: model.hparams.name },
+    ir,
+  };
+}
+
+/** Parses and checks an artifact's JSON; a clear error for anything else. */
+export function parseArtifact(json: string, where: string): Artifact {
+  let a: Artifact;
+  try {
+    a = JSON.parse(json);
+  } catch {
+    throw new TlcError(`${where} is not a tlc build artifact (not JSON); build one with \`tlc build FILE.tl --model MODEL.gguf\`.`);
+  }
+  if (a?.format !== ARTIFACT_FORMAT) throw new TlcError(`${where} is not a tlc build artifact.`);
+  if (a.version !== ARTIFACT_VERSION) throw new TlcError(`${where} was built by another version of tlc (artifact version ${a.version}, this tlc reads ${ARTIFACT_VERSION}); build it again.`);
+  return a;
+}

@@ -1,0 +1,169 @@
+// Codegen: each graph node -> kernel dispatches (WGSL from shaders/, specialized per shape and
+// weight type by the op functions in runtime/ops/). Shapes here are bound: numbers only.
+import type { Graph, Node } from '../ir.ts';
+import type { Dispatch } from '../../runtime/kernels.ts';
+import type { WeightTensor } from '../../runtime/weights.ts';
+import { TlcError } from '../../runtime/errors.ts';
+import { product } from '../shapes.ts';
+import { linear, embedding } from '../../runtime/ops/matmul.ts';
+import { rmsNorm } from '../../runtime/ops/rms_norm.ts';
+import { rope } from '../../runtime/ops/rope.ts';
+import { softmax, softmaxAxis } from '../../runtime/ops/softmax.ts';
+import { attention, kvWrite } from '../../runtime/ops/attention.ts';
+import * as ew from '../../runtime/ops/elementwise.ts';
+import { einsum } from '../../runtime/ops/einsum.ts';
+import { copyStrided } from '../../runtime/ops/copy_strided.ts';
+import { causalMask } from '../../runtime/ops/mask.ts';
+import { argmax, sample } from '../../runtime/ops/sample.ts';
+
+export interface NodeContext {
+  nodes: Node[];
+  shapes: number[][]; // every node's shape with dims bound
+  /** The host-side value of a scalar input or constant (sampling settings). */
+  scalar(node: number): number;
+  buf(node: number): GPUBuffer;
+  weight(node: number): WeightTensor;
+  pos0: number; // position of row 0 (non-zero when the KV cache holds earlier rows)
+  kvCache(node: number, rows: number, nKvHead: number, headDim: number): { k: GPUBuffer; v: GPUBuffer };
+}
+
+/** A reshape of contiguous data needs no kernel: it shares its argument's buffer. */
+export function isView(n: Node, _g: Graph): boolean {
+  return n.op === 'reshape';
+}
+
+/** Row-major strides of `shape`, with 0 where `from` broadcasts (numpy rules, right-aligned). */
+function broadcastStrides(from: number[], to: number[]): number[] {
+  const strides = new Array<number>(to.length).fill(0);
+  let acc = 1;
+  for (let i = from.length - 1; i >= 0; i--) {
+    const j = to.length - from.length + i;
+    strides[j] = from[i] === 1 && to[j] !== 1 ? 0 : acc;
+    acc *= from[i];
+  }
+  return strides;
+}
+
+export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
+  const shape = c.shapes[n.id];
+  const arg = (i: number) => n.args[i];
+  const argShape = (i: number) => c.shapes[n.args[i]];
+  const y = () => c.buf(n.id);
+  const x = (i = 0) => c.buf(arg(i));
+  const last = shape[shape.length - 1] ?? 1;
+  const a = n.attrs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  switch (n.op) {
+    case 'ids':
+    case 'scalar':
+    case 'const':
+    case 'weight':
+    case 'reshape':
+      return [];
+
+    case 'embedding':
+      return embedding({ table: c.weight(arg(0)), ids: x(1), y: y(), seq: product(argShape(1)) });
+
+    case 'rms_norm': {
+      const wNode = c.shapes[arg(1)];
+      const w = isWeight(c, arg(1)) ? c.weight(arg(1)).chunks[0].buffer : x(1);
+      return rmsNorm({ x: x(0), w, y: y(), rows: product(shape) / last, n: wNode[0], eps: a.eps });
+    }
+
+    case 'linear': {
+      const M = product(argShape(0)) / argShape(0)[argShape(0).length - 1];
+      if (isWeight(c, arg(1))) return linear({ x: x(0), w: c.weight(arg(1)), y: y(), M });
+      // A computed matrix: x (M, K) @ W (N, K)^T
+      const [N, K] = argShape(1);
+      return einsum('mk,nk->mn', { operands: [x(0), x(1)], shapes: [[M, K], [N, K]], out: y() });
+    }
+
+    case 'rope': {
+      const [seq, nHead, headDim] = shape;
+      return rope({ x: x(0), y: y(), seq, nHead, headDim, pos0: c.pos0, nRot: a.n_rot || headDim, base: a.base });
+    }
+
+    case 'attention': {
+      const [seq, nHead, headDim] = shape;
+      const nKvHead = argShape(1)[1];
+      const cache = c.kvCache(n.id, seq, nKvHead, headDim);
+      // llama.cpp keeps K and V in f16; rounding the same way keeps greedy outputs identical.
+      const common = { seq, pos0: c.pos0, nKvHead, headDim, roundF16: true };
+      return [
+        ...kvWrite({ src: x(1), cache: cache.k, ...common }),
+        ...kvWrite({ src: x(2), cache: cache.v, ...common }),
+        ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale }),
+      ];
+    }
+
+    case 'softmax':
+      if (a.axis === shape.length - 1) return softmax({ x: x(0), y: y(), rows: product(shape) / last, n: last });
+      return softmaxAxis({ x: x(0), y: y(), shape, axis: a.axis });
+
+    case 'unary':
+      return ew.unary(a.fn, { x: x(0), y: y(), n: product(shape) });
+
+    case 'scale': {
+      // y = x * value + bias: one kernel, or two when both parts are needed
+      const n = product(shape);
+      if (a.bias === 0 || a.bias === undefined) return ew.scale({ x: x(0), y: y(), n, s: a.value });
+      if (a.value === 1) return ew.addScalar({ x: x(0), y: y(), n, c: a.bias });
+      return [...ew.scale({ x: x(0), y: y(), n, s: a.value }), ...ew.addScalar({ x: y(), y: y(), n, c: a.bias })];
+    }
+
+    case 'binary':
+      return ew.binary(a.fn, { a: x(0), aShape: argShape(0), b: x(1), bShape: argShape(1), out: y() });
+
+    case 'swiglu':
+      return ew.swiglu({ gate: x(0), up: x(1), out: y(), n: product(shape) });
+
+    case 'einsum':
+      return einsum(a.eq, { operands: n.args.map((id) => c.buf(id)), shapes: n.args.map((id) => c.shapes[id]), out: y() });
+
+    case 'broadcast_to':
+      return copyStrided({ src: x(0), dst: y(), shape, strides: broadcastStrides(argShape(0), shape) });
+
+    case 'transpose': {
+      const src = argShape(0);
+      const strides = contiguous(src);
+      return copyStrided({ src: x(0), dst: y(), shape, strides: (a.perm as number[]).map((p) => strides[p]) });
+    }
+
+    case 'slice_last': {
+      const src = argShape(0);
+      const strides = contiguous(src);
+      const keep = src.map((_, i) => i).filter((i) => i !== a.axis);
+      return copyStrided({ src: x(0), dst: y(), shape, strides: keep.map((i) => strides[i]), srcOffset: (src[a.axis] - 1) * strides[a.axis] });
+    }
+
+    case 'causal_mask':
+      return causalMask({ mask: y(), rows: shape[0], cols: shape[1], pos0: 0 });
+
+    case 'argmax':
+    case 'sample': {
+      // One token per row of logits (usually one row).
+      const n0 = argShape(0)[argShape(0).length - 1];
+      const rows = product(shape);
+      const [temperature, topK, topP, u] = n.op === 'sample' ? [1, 2, 3, 4].map((i) => c.scalar(arg(i))) : [0, 0, 1, 0];
+      const out: Dispatch[] = [];
+      for (let r = 0; r < rows; r++) {
+        out.push(...sample({ logits: x(0), out: y(), n: n0, offset: r * n0, outIndex: r, temperature, topK, topP, u }));
+      }
+      return out;
+    }
+
+    default:
+      throw new TlcError(`no kernel for the op ${n.op} yet`);
+  }
+}
+
+function isWeight(c: NodeContext, id: number): boolean {
+  return c.nodes[id].op === 'weight';
+}
+
+function contiguous(shape: number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) (s[i] = acc), (acc *= shape[i]);
+  return s;
+}

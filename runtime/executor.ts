@@ -1,0 +1,280 @@
+// Runs one device graph: plans its buffers, turns each node into kernel dispatches (codegen),
+// records them in one compute pass, submits once, and reads back only what the host needs.
+//
+// Buffers are planned once per distinct set of dims and reused: node buffers share slots by
+// liveness, and a slot only grows when a longer sequence needs it (rarely, never per token).
+import type { Graph, Node } from '../compiler/ir.ts';
+import { bindDims, product } from '../compiler/shapes.ts';
+import { dispatchesFor, isView, type NodeContext } from '../compiler/codegen/dispatch.ts';
+import type { Binding, Dispatch, KernelRunner } from './kernels.ts';
+import { align } from './kernels.ts';
+import type { WeightTensor } from './weights.ts';
+import { DeviceError } from './device.ts';
+import { TlcError } from './errors.ts';
+
+export type InputValue = number | number[];
+export type OutputValue = number | number[];
+
+export interface ExecutorOptions {
+  /** Most positions a KV cache holds: the prompt plus generated tokens must fit. */
+  ctx: number;
+}
+
+interface KvCache {
+  k: GPUBuffer; // (ctx, n_kv_head, head_dim) f32
+  v: GPUBuffer; // (ctx, n_kv_head, head_dim) f32
+  rows: number; // capacity in positions
+}
+
+export class GraphExecutor {
+  private slots: GPUBuffer[] = []; // shared activation buffers, by liveness
+  private consts = new Map<number, GPUBuffer>();
+  private inputBufs = new Map<number, GPUBuffer>();
+  private kv = new Map<number, KvCache>();
+  private uniforms?: GPUBuffer; // every dispatch's Params, 256-byte aligned, one write per call
+  private staging?: GPUBuffer;
+  private prevIds?: number[]; // token ids of the last call, for the incremental (KV-cached) path
+  private values: OutputValue[] = [];
+  private lastUse: number[];
+  /** Rows actually computed by the last call (the new tokens when the KV cache was used). */
+  lastRows = 0;
+
+  constructor(
+    private runner: KernelRunner,
+    readonly graph: Graph,
+    private weights: Map<string, WeightTensor>,
+    private opts: ExecutorOptions,
+  ) {
+    // A view lives as long as the last user of anything that reads through it.
+    this.lastUse = graph.nodes.map((n) => n.id);
+    for (const n of [...graph.nodes].reverse()) {
+      for (const a of n.args) this.lastUse[a] = Math.max(this.lastUse[a], this.lastUse[n.id]);
+    }
+    for (const o of graph.outputs) this.lastUse[o.node] = Infinity;
+  }
+
+  output(i: number): OutputValue {
+    return this.values[i];
+  }
+
+  async run(dimsIn: Record<string, number>, inputs: InputValue[]): Promise<void> {
+    const g = this.graph;
+    const dims = { ...dimsIn };
+    let pos0 = 0;
+    const inc = g.incremental;
+    if (inc) {
+      const ids = inputs[inc.idsInput] as number[];
+      if (ids.length > this.opts.ctx) {
+        throw new TlcError(`The prompt and the generated tokens (${ids.length}) are longer than the context (${this.opts.ctx} tokens); shorten the prompt or raise --ctx.`);
+      }
+      pos0 = Math.min(commonPrefix(this.prevIds, ids), ids.length - 1);
+      this.prevIds = ids.slice();
+      dims[inc.seqDim] = ids.length - pos0;
+      inputs = inputs.slice();
+      inputs[inc.idsInput] = ids.slice(pos0);
+    }
+    this.lastRows = inc ? dims[inc.seqDim] : 0;
+
+    const shapes = g.nodes.map((n) => bindDims(n.shape, dims));
+    const bufs = this.planBuffers(shapes);
+    this.writeInputs(inputs, bufs);
+
+    const scalars = new Map<number, number>();
+    g.inputs.forEach((inp, i) => inp.kind === 'scalar' && scalars.set(inp.node, Number(inputs[i])));
+    const ctx: NodeContext = {
+      nodes: g.nodes,
+      shapes,
+      scalar: (id) => scalars.get(id) ?? ((g.nodes[id].attrs.values as number[] | undefined)?.[0] ?? NaN),
+      buf: (id) => bufs[id],
+      weight: (id) => this.weightOf(g.nodes[id]),
+      pos0,
+      kvCache: (id, rows, nKv, headDim) => this.kvCache(id, pos0 + rows, nKv, headDim),
+    };
+    const dispatches: Dispatch[] = [];
+    for (const n of g.nodes) {
+      try {
+        dispatches.push(...dispatchesFor(n, ctx));
+      } catch (e) {
+        if (e instanceof TlcError) throw new TlcError(`${n.at ?? g.name}: ${n.op}: ${e.message}`);
+        throw e;
+      }
+    }
+    await this.submit(dispatches, bufs, shapes);
+  }
+
+  private weightOf(n: Node): WeightTensor {
+    if (n.op !== 'weight') throw new TlcError(`a model weight is needed here, not the result of ${n.op}`);
+    const w = this.weights.get(n.attrs.name as string);
+    if (!w) throw new TlcError(`the weight ${n.attrs.name} was not loaded`);
+    return w;
+  }
+
+  /** Assigns every non-view node a buffer: constants and inputs their own, the rest shared slots. */
+  private planBuffers(shapes: number[][]): GPUBuffer[] {
+    const g = this.graph;
+    const bufs: GPUBuffer[] = new Array(g.nodes.length);
+    const slotOf = new Map<number, number>(); // node -> slot
+    const need: number[] = []; // bytes each slot must hold
+    const busyUntil: number[] = []; // last step at which each slot's holder is used
+    for (const n of g.nodes) {
+      const bytes = Math.max(16, product(shapes[n.id]) * 4);
+      if (n.op === 'weight') continue;
+      if (n.op === 'const') bufs[n.id] = this.constBuffer(n);
+      else if (n.op === 'ids' || n.op === 'scalar') bufs[n.id] = this.inputBuffer(n.id, bytes);
+      else if (isView(n, g)) continue;
+      else {
+        // The smallest free slot that fits, else the biggest free one (grown), else a new one.
+        let best = -1;
+        for (let s = 0; s < need.length; s++) {
+          if (busyUntil[s] >= n.id) continue;
+          const fits = need[s] >= bytes, bestFits = best >= 0 && need[best] >= bytes;
+          if (best < 0 || (fits && (!bestFits || need[s] < need[best])) || (!fits && !bestFits && need[s] > need[best])) best = s;
+        }
+        if (best < 0) (best = need.length), need.push(0);
+        need[best] = Math.max(need[best], bytes);
+        busyUntil[best] = this.lastUse[n.id];
+        slotOf.set(n.id, best);
+      }
+    }
+    need.forEach((bytes, s) => {
+      if (!this.slots[s] || this.slots[s].size < bytes) {
+        this.slots[s]?.destroy();
+        this.slots[s] = this.runner.device.createBuffer({ size: align(bytes, 256), usage: STORAGE, label: `slot ${s}` });
+      }
+    });
+    for (const n of g.nodes) {
+      const s = slotOf.get(n.id);
+      if (s !== undefined) bufs[n.id] = this.slots[s];
+      else if (isView(n, g)) bufs[n.id] = bufs[n.args[0]];
+    }
+    return bufs;
+  }
+
+  private constBuffer(n: Node): GPUBuffer {
+    let b = this.consts.get(n.id);
+    if (!b) {
+      const values = n.attrs.values as number[];
+      const data = n.attrs.dtype === 'u32' ? new Uint32Array(values) : new Float32Array(values);
+      b = this.runner.storage(data, `const ${n.id}`);
+      this.consts.set(n.id, b);
+    }
+    return b;
+  }
+
+  private inputBuffer(id: number, bytes: number): GPUBuffer {
+    let b = this.inputBufs.get(id);
+    if (!b || b.size < bytes) {
+      b?.destroy();
+      b = this.runner.device.createBuffer({ size: align(Math.max(bytes, 64), 256), usage: STORAGE });
+      this.inputBufs.set(id, b);
+    }
+    return b;
+  }
+
+  private writeInputs(inputs: InputValue[], bufs: GPUBuffer[]): void {
+    const q = this.runner.device.queue;
+    this.graph.inputs.forEach((inp, i) => {
+      const v = inputs[i];
+      if (inp.kind === 'ids') {
+        const ids = v as number[];
+        if (ids.length) q.writeBuffer(bufs[inp.node], 0, new Uint32Array(ids));
+      } else q.writeBuffer(bufs[inp.node], 0, new Float32Array([Number(v)]));
+    });
+  }
+
+  private kvCache(id: number, rows: number, nKv: number, headDim: number): KvCache {
+    let c = this.kv.get(id);
+    if (!c || c.rows < rows) {
+      // Incremental graphs keep their cache across calls, so it is sized for the whole context.
+      const cap = this.graph.incremental ? this.opts.ctx : Math.max(rows, 2 * (c?.rows ?? 0));
+      if (c && this.graph.incremental) throw new TlcError(`the KV cache holds ${c.rows} positions; ${rows} are needed`);
+      const bytes = cap * nKv * headDim * 4;
+      if (bytes > this.runner.device.limits.maxStorageBufferBindingSize) {
+        throw new TlcError(`a KV cache of ${cap} positions needs ${bytes} bytes, more than one buffer binding allows; lower --ctx`);
+      }
+      c?.k.destroy();
+      c?.v.destroy();
+      const make = () => this.runner.device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE });
+      c = { k: make(), v: make(), rows: cap };
+      this.kv.set(id, c);
+    }
+    return c;
+  }
+
+  private async submit(dispatches: Dispatch[], bufs: GPUBuffer[], shapes: number[][]): Promise<void> {
+    const device = this.runner.device;
+    // All Params in one uniform buffer at 256-byte steps (minUniformBufferOffsetAlignment).
+    const step = 256;
+    const withParams = dispatches.filter((d) => d.params);
+    const need = Math.max(step, withParams.length * step);
+    if (!this.uniforms || this.uniforms.size < need) {
+      this.uniforms?.destroy();
+      this.uniforms = device.createBuffer({ size: align(need * 1.5, step), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    }
+    const arena = new Uint8Array(need);
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    let slot = 0;
+    for (const d of dispatches) {
+      const bindings: (GPUBuffer | Binding)[] = [...d.bindings];
+      if (d.params) {
+        const p = d.params instanceof ArrayBuffer ? new Uint8Array(d.params) : new Uint8Array(d.params.buffer, d.params.byteOffset, d.params.byteLength);
+        arena.set(p, slot * step);
+        bindings.push({ buffer: this.uniforms, offset: slot * step, size: align(p.byteLength, 16) });
+        slot++;
+      }
+      this.runner.dispatch(pass, d.kernel, bindings, d.workgroups);
+    }
+    pass.end();
+    device.queue.writeBuffer(this.uniforms, 0, arena);
+
+    // Read back only the outputs: single elements or whole (small) tensors.
+    const outs = this.graph.outputs;
+    const sizes = outs.map((o) => (o.element >= 0 ? 4 : product(shapes[o.node]) * 4));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total > 0) {
+      if (!this.staging || this.staging.size < total) {
+        this.staging?.destroy();
+        this.staging = device.createBuffer({ size: align(total, 256), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      }
+      let off = 0;
+      outs.forEach((o, i) => {
+        enc.copyBufferToBuffer(bufs[o.node], Math.max(0, o.element) * 4, this.staging!, off, sizes[i]);
+        off += sizes[i];
+      });
+    }
+    device.pushErrorScope('validation');
+    device.queue.submit([enc.finish()]);
+    const err = await device.popErrorScope();
+    if (err) throw new DeviceError(`${this.graph.name}: ${err.message}`);
+    if (total === 0) return device.queue.onSubmittedWorkDone();
+
+    await this.staging!.mapAsync(GPUMapMode.READ, 0, align(total, 4));
+    const data = this.staging!.getMappedRange(0, align(total, 4)).slice(0);
+    this.staging!.unmap();
+    let off = 0;
+    this.values = outs.map((o, i) => {
+      const n = this.graph.nodes[o.node];
+      const count = sizes[i] / 4;
+      const arr = n.dtype === 'u32' ? new Uint32Array(data, off, count) : new Float32Array(data, off, count);
+      off += sizes[i];
+      return o.element >= 0 ? arr[0] : Array.from(arr);
+    });
+  }
+
+  destroy(): void {
+    for (const b of [...this.slots, ...this.consts.values(), ...this.inputBufs.values()]) b.destroy();
+    for (const c of this.kv.values()) (c.k.destroy(), c.v.destroy());
+    this.uniforms?.destroy();
+    this.staging?.destroy();
+  }
+}
+
+const STORAGE = 0x80 | 0x8 | 0x4; // GPUBufferUsage.STORAGE | COPY_DST | COPY_SRC (constants: the globals load late in Node)
+
+function commonPrefix(a: number[] | undefined, b: number[]): number {
+  if (!a) return 0;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}

@@ -1,0 +1,527 @@
+// The host-program interpreter: runs a compiled program's control flow, strings and token lists,
+// and hands each graph run to the device executor (HostEnv.runGraph).
+//
+// Evaluation is synchronous; only graph runs (and loading a tokenizer file) wait. A block runs
+// statement by statement without awaiting until one of them returns a promise, so the per-token
+// loop costs one await per graph run, not one per statement.
+import { Template } from '@huggingface/jinja';
+import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
+import { TlcError } from './errors.ts';
+import type { Tokenizer } from './tokenizer/index.ts';
+
+export interface HostEnv {
+  /** The device executor: runs a graph with its symbolic dims bound; inputs are token-id lists ('ids') and numbers ('scalar'). */
+  runGraph(graph: number, dims: Record<string, number>, inputs: (number | number[])[]): Promise<void>;
+  /** A value read back by the last run of that graph. */
+  readOutput(graph: number, output: number): number | number[];
+  /** Run-time parameters for `arg(name, default)`; strings are coerced to the default's type. */
+  args: Record<string, HostValue>;
+  /** The model's own tokenizer, for `load_tokenizer(model)`. */
+  tokenizer(): Tokenizer;
+  /** A tokenizer.json file (Node reads it, the browser fetches it). */
+  loadTokenizer(path: string): Promise<Tokenizer>;
+  /** The model's chat template (GGUF tokenizer.chat_template), for chat_prompt. */
+  chatTemplate?: string;
+  /** Program output (print, write), streamed. */
+  write(text: string): void;
+  env(name: string): string | undefined;
+  /** Uniform in [0, 1) from the run's seeded Rng. */
+  random(): number;
+  /** Checked between statements and after each graph run. */
+  signal?: AbortSignal;
+}
+
+/** Thrown when env.signal asks the program to stop. */
+export class StoppedError extends TlcError {
+  override name = 'StoppedError';
+  constructor() {
+    super('stopped');
+  }
+}
+
+/** What a host variable holds at run time: a HostValue, or a tokenizer. */
+export type Value = number | string | boolean | null | Value[] | Tokenizer;
+
+export async function runHost(host: HostStmt[], env: HostEnv): Promise<void> {
+  await new Interpreter(env, host).block(host);
+}
+
+// What a statement tells the loop around it.
+type Flow = 0 | 1 | 2;
+const NEXT = 0, BREAK = 1, CONTINUE = 2;
+const YIELD_EVERY = 1 << 16; // loop iterations between two turns of the event loop
+
+class Interpreter {
+  private readonly vars = new Map<string, Value>();
+  private modelTokenizer?: Tokenizer;
+  private readonly loaded = new Map<string, Tokenizer>(); // load_tokenizer(path), by path
+  private readonly loading = new Set<HostStmt>(); // statements that call load_tokenizer
+  private readonly streams = new Map<Tokenizer, TextStream>();
+  private readonly templates = new Map<string, Template>();
+
+  constructor(private readonly env: HostEnv, host: HostStmt[]) {
+    const visit = (stmts: HostStmt[]) => {
+      for (const s of stmts) {
+        if (ownExprs(s).some((e) => calls(e, 'load_tokenizer'))) this.loading.add(s);
+        if (s.k === 'if') visit(s.then), visit(s.else);
+        else if (s.k === 'for' || s.k === 'while') visit(s.body);
+      }
+    };
+    visit(host);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Statements
+
+  block(stmts: HostStmt[], from = 0): Flow | Promise<Flow> {
+    for (let i = from; i < stmts.length; i++) {
+      this.checkStop();
+      const s = stmts[i];
+      const f = this.loading.has(s) ? this.loadThenExec(s) : this.exec(s);
+      if (typeof f !== 'number') return f.then((f) => (f === NEXT ? this.block(stmts, i + 1) : f));
+      if (f !== NEXT) return f;
+    }
+    return NEXT;
+  }
+
+  private exec(s: HostStmt): Flow | Promise<Flow> {
+    switch (s.k) {
+      case 'let':
+        this.vars.set(s.name, this.eval(s.value));
+        return NEXT;
+      case 'set':
+        if (!this.vars.has(s.name)) throw new Error(`host program: '${s.name}' is assigned before it is defined`);
+        this.vars.set(s.name, this.eval(s.value));
+        return NEXT;
+      case 'print': {
+        let text = '';
+        for (let i = 0; i < s.args.length; i++) text += (i ? ' ' : '') + show(this.eval(s.args[i]));
+        this.env.write(text + s.end);
+        return NEXT;
+      }
+      case 'if':
+        return this.block(truthy(this.eval(s.cond)) ? s.then : s.else);
+      case 'for':
+        return this.forLoop(s);
+      case 'while':
+        return this.whileLoop(s);
+      case 'break':
+        return BREAK;
+      case 'continue':
+        return CONTINUE;
+      case 'panic':
+        throw new TlcError(`${s.at}: panic: ${show(this.eval(s.message))}`);
+      case 'run':
+        return this.run(s);
+    }
+  }
+
+  private async forLoop(s: Extract<HostStmt, { k: 'for' }>): Promise<Flow> {
+    const start = loopBound(this.eval(s.start)), end = loopBound(this.eval(s.end)); // evaluated once
+    for (let i = start, n = 1; i < end; i++, n++) {
+      this.vars.set(s.var, i);
+      let f = this.block(s.body);
+      if (typeof f !== 'number') f = await f;
+      if (f === BREAK) break;
+      if (n % YIELD_EVERY === 0) await this.yield();
+    }
+    return NEXT;
+  }
+
+  private async whileLoop(s: Extract<HostStmt, { k: 'while' }>): Promise<Flow> {
+    for (let n = 1; truthy(this.eval(s.cond)); n++) {
+      let f = this.block(s.body);
+      if (typeof f !== 'number') f = await f;
+      if (f === BREAK) break;
+      if (n % YIELD_EVERY === 0) await this.yield();
+    }
+    return NEXT;
+  }
+
+  /**
+   * Lets the event loop run (a Ctrl-C, a Stop button) in a long loop of host statements: awaiting
+   * settled promises never does, so a loop whose break never comes could not be stopped otherwise.
+   */
+  private async yield(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.checkStop();
+  }
+
+  private async run(s: Extract<HostStmt, { k: 'run' }>): Promise<Flow> {
+    const dims: Record<string, number> = {};
+    for (const name in s.dims) {
+      const v = this.eval(s.dims[name]);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new TlcError(`graph ${s.graph}: its size ${name} must be a whole number, got ${describe(v)}`);
+      dims[name] = v;
+    }
+    const inputs = s.inputs.map((e, i) => graphInput(this.eval(e), s.graph, i));
+    await this.env.runGraph(s.graph, dims, inputs);
+    this.checkStop();
+    return NEXT;
+  }
+
+  /** A statement that calls load_tokenizer: load the file first, so evaluation stays synchronous. */
+  private async loadThenExec(s: HostStmt): Promise<Flow> {
+    const found: HostExpr[] = [];
+    for (const e of ownExprs(s)) calls(e, 'load_tokenizer', found);
+    for (const call of found) {
+      const path = this.path(call);
+      if (!this.loaded.has(path)) this.loaded.set(path, await this.env.loadTokenizer(path));
+    }
+    return this.exec(s);
+  }
+
+  private checkStop(): void {
+    if (this.env.signal?.aborted) throw new StoppedError();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Expressions
+
+  eval(e: HostExpr): Value {
+    switch (e.k) {
+      case 'const':
+        return e.value;
+      case 'var': {
+        const v = this.vars.get(e.name);
+        if (v === undefined) throw new Error(`host program: '${e.name}' is read before it is defined`);
+        return v;
+      }
+      case 'arg':
+        return argValue(e.name, this.env.args[e.name], e.default);
+      case 'op':
+        return this.op(e.op, e.args);
+      case 'call':
+        return this.call(e);
+      case 'list':
+        return e.items.map((x) => this.eval(x));
+      case 'index':
+        return index(this.eval(e.target), this.eval(e.index));
+      case 'out':
+        return this.env.readOutput(e.graph, e.output);
+    }
+  }
+
+  private op(op: string, args: HostExpr[]): Value {
+    // && and || evaluate their right side only when needed.
+    if (op === '&&') return truthy(this.eval(args[0])) && truthy(this.eval(args[1]));
+    if (op === '||') return truthy(this.eval(args[0])) || truthy(this.eval(args[1]));
+    if (args.length === 1) return unaryOp(op, this.eval(args[0]));
+    return binaryOp(op, this.eval(args[0]), this.eval(args[1]));
+  }
+
+  private call(e: Extract<HostExpr, { k: 'call' }>): Value {
+    const a = e.args.map((x) => this.eval(x));
+    const fn = e.fn;
+    switch (fn) {
+      case 'len':
+        if (typeof a[0] === 'string' || Array.isArray(a[0])) return a[0].length;
+        throw new TlcError(`len: expected a list or a string, got ${describe(a[0])}`);
+      case 'append': {
+        const xs = list(a[0], fn).slice(); // a new list: the old one may still be a graph's input
+        xs.push(a[1]);
+        return xs;
+      }
+      case 'concat':
+        if (Array.isArray(a[0]) && Array.isArray(a[1])) return a[0].concat(a[1]);
+        return show(a[0]) + show(a[1]);
+      case 'str':
+      case 'int':
+      case 'float':
+        return unaryOp(fn, a[0]);
+      case 'env':
+        return this.env.env(text(a[0], fn, 'the name')) ?? (a.length > 1 ? a[1] : '');
+      case 'random':
+        return this.env.random();
+      case 'model_tokenizer':
+        return (this.modelTokenizer ??= this.env.tokenizer());
+      case 'load_tokenizer':
+        return this.loaded.get(this.path(e))!; // loaded by loadThenExec
+      case 'tokenize': {
+        const bos = a[2] === null || a[2] === undefined ? undefined : truthy(a[2]);
+        return tokenizer(a[0], fn).encode(text(a[1], fn, 'the text'), { addBos: bos, parseSpecial: true });
+      }
+      case 'detokenize':
+        return tokenizer(a[0], fn).decode(tokenIds(a[1], fn), { skipSpecial: truthy(a[2] ?? false) });
+      case 'token_text':
+        return this.stream(tokenizer(a[0], fn)).next(tokenId(a[1], fn));
+      case 'chat_prompt':
+        return this.chatPrompt(tokenizer(a[0], fn), text(a[1], fn, 'the user message'), a[2] == null ? '' : text(a[2], fn, 'the system message'));
+    }
+    throw new TlcError(`the program calls the host function '${fn}', which this runtime does not have`);
+  }
+
+  private path(call: HostExpr): string {
+    return text(this.eval((call as Extract<HostExpr, { k: 'call' }>).args[0]), 'load_tokenizer', 'the path');
+  }
+
+  private stream(tok: Tokenizer): TextStream {
+    let s = this.streams.get(tok);
+    if (!s) this.streams.set(tok, (s = textStream(tok)));
+    return s;
+  }
+
+  /** The model's chat template applied to [system?, user], ending where the assistant's answer begins. */
+  private chatPrompt(tok: Tokenizer, user: string, system: string): string {
+    const source = (tok as { chatTemplate?: unknown }).chatTemplate ?? this.env.chatTemplate;
+    if (typeof source !== 'string') throw new TlcError('chat_prompt: the model has no chat template (GGUF key tokenizer.chat_template)');
+    let template = this.templates.get(source);
+    try {
+      if (!template) this.templates.set(source, (template = new Template(source)));
+      const messages = [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: user }];
+      return template.render({ messages, add_generation_prompt: true, bos_token: specialText(tok, tok.bos), eos_token: specialText(tok, tok.eos) });
+    } catch (e) {
+      throw new TlcError(`chat_prompt: the model's chat template failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Streaming token text
+
+interface TextStream {
+  next(id: number): string;
+}
+
+/** A GGUF tokenizer (LlamaTokenizer) gives each token's bytes; other tokenizers only text. */
+interface ByteTokenizer extends Tokenizer {
+  pieceBytes(id: number, special: boolean): Uint8Array;
+}
+
+/**
+ * The text each generated token adds, leading space kept. Byte-fallback tokens (`<0xE2>` `<0x82>`
+ * `<0xAC>` for "€") show nothing until their character is complete. Control tokens (EOS) show nothing.
+ */
+function textStream(tok: Tokenizer): TextStream {
+  if (typeof (tok as ByteTokenizer).pieceBytes === 'function') {
+    // Each token's own bytes through a streaming UTF-8 decoder, which keeps a partial character.
+    const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+    return { next: (id) => utf8.decode((tok as ByteTokenizer).pieceBytes(id, false), { stream: true }) };
+  }
+  // Otherwise decode the new tokens after the ones shown last (or BOS), and keep what that adds:
+  // the context stops SentencePiece decoders from dropping a leading space.
+  const opts = { skipSpecial: true };
+  let context = tok.bos >= 0 ? [tok.bos] : [];
+  let pending: number[] = [];
+  return {
+    next(id) {
+      pending.push(id);
+      const before = tok.decode(context, opts), after = tok.decode(context.concat(pending), opts);
+      if (after.endsWith('\uFFFD') && pending.length < 4) return ''; // a UTF-8 character still missing bytes
+      const added = after.startsWith(before) ? after.slice(before.length) : tok.decode(pending, opts);
+      context = pending;
+      pending = [];
+      return added;
+    },
+  };
+}
+
+function specialText(tok: Tokenizer, id: number): string {
+  if (id < 0) return '';
+  return tok.decodePiece ? tok.decodePiece(id) : tok.decode([id]);
+}
+
+// -----------------------------------------------------------------------------------------------
+// Values
+
+/** How print shows a value: numbers as JS does, lists as [1, 2, 3]. */
+export function show(v: Value): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? JSON.stringify(x) : show(x))).join(', ')}]`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return `<${v.kind} tokenizer>`;
+  return String(v);
+}
+
+function describe(v: Value | undefined): string {
+  if (v === undefined || v === null) return 'nothing';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'object') return 'a tokenizer';
+  return `the ${typeof v} ${String(v)}`;
+}
+
+export function truthy(v: Value): boolean {
+  return Array.isArray(v) ? v.length > 0 : Boolean(v);
+}
+
+function isTokenizer(v: Value | undefined): v is Tokenizer {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function equal(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
+  return true;
+}
+
+function binaryOp(op: string, a: Value, b: Value): Value {
+  if (op === '==') return equal(a, b);
+  if (op === '!=') return !equal(a, b);
+  if (typeof a === 'number' && typeof b === 'number') {
+    switch (op) {
+      case '+': return a + b;
+      case '-': return a - b;
+      case '*': case '⊙': return a * b;
+      case '/': return a / b;
+      case '%': return a % b;
+      case '**': return a ** b;
+      case '<': return a < b;
+      case '<=': return a <= b;
+      case '>': return a > b;
+      case '>=': return a >= b;
+    }
+  } else if (op === '+' && (typeof a === 'string' || typeof b === 'string')) {
+    return show(a) + show(b);
+  } else if (op === '+' && Array.isArray(a) && Array.isArray(b)) {
+    return a.concat(b);
+  } else if (typeof a === 'string' && typeof b === 'string') {
+    switch (op) {
+      case '<': return a < b;
+      case '<=': return a <= b;
+      case '>': return a > b;
+      case '>=': return a >= b;
+    }
+  }
+  throw new TlcError(`operator ${op} does not apply to ${describe(a)} and ${describe(b)}`);
+}
+
+function unaryOp(op: string, a: Value): Value {
+  switch (op) {
+    case '!':
+      return !truthy(a);
+    case 'neg':
+      if (typeof a === 'number') return -a;
+      break;
+    case 'int':
+      return Math.trunc(toNumber(a, op));
+    case 'float':
+      return toNumber(a, op);
+    case 'str':
+      return show(a);
+  }
+  throw new TlcError(`operator ${op === 'neg' ? '-' : op} does not apply to ${describe(a)}`);
+}
+
+function toNumber(v: Value, fn: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return Number(v);
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  throw new TlcError(`${fn}: cannot make a number of ${describe(v)}`);
+}
+
+/** x[i] on a list or a string; a negative index counts from the end. */
+function index(target: Value, i: Value): Value {
+  if (!Array.isArray(target) && typeof target !== 'string') throw new TlcError(`cannot index ${describe(target)}`);
+  if (typeof i !== 'number' || !Number.isInteger(i)) throw new TlcError(`an index must be a whole number, got ${describe(i)}`);
+  const k = i < 0 ? target.length + i : i;
+  if (k < 0 || k >= target.length) throw new TlcError(`index ${i} is out of range for ${describe(target)}`);
+  return target[k];
+}
+
+function loopBound(v: Value): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TlcError(`a loop bound must be a number, got ${describe(v)}`);
+  return v;
+}
+
+function graphInput(v: Value, graph: number, i: number): number | number[] {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return Number(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
+  throw new TlcError(`graph ${graph}: input ${i} must be a number or a list of token ids, got ${describe(v)}`);
+}
+
+function list(v: Value, fn: string): Value[] {
+  if (Array.isArray(v)) return v;
+  throw new TlcError(`${fn}: expected a list, got ${describe(v)}`);
+}
+
+function text(v: Value, fn: string, what: string): string {
+  if (typeof v === 'string') return v;
+  throw new TlcError(`${fn}: ${what} must be a string, got ${describe(v)}`);
+}
+
+function tokenizer(v: Value, fn: string): Tokenizer {
+  if (isTokenizer(v)) return v;
+  throw new TlcError(`${fn}: expected a tokenizer (load_tokenizer(model) or load_tokenizer("tokenizer.json")), got ${describe(v)}`);
+}
+
+function tokenId(v: Value, fn: string): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  throw new TlcError(`${fn}: expected a token id, got ${describe(v)}`);
+}
+
+function tokenIds(v: Value, fn: string): number[] {
+  const xs = list(v, fn);
+  for (const x of xs) tokenId(x, fn);
+  return xs as number[];
+}
+
+const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+
+/** `arg(name, default)`: the given value, a string coerced to the default's type. */
+export function argValue(name: string, given: HostValue | undefined, dflt: HostValue): HostValue {
+  if (given === undefined) return dflt;
+  if (typeof given !== 'string') return given;
+  const bad = (what: string) => new TlcError(`arg ${name}: expected ${what} (its default is ${JSON.stringify(dflt)}), got ${JSON.stringify(given)}`);
+  if (typeof dflt === 'number') {
+    const n = Number(given);
+    if (given.trim() === '' || !Number.isFinite(n)) throw bad('a number');
+    return n;
+  }
+  if (typeof dflt === 'boolean') {
+    const b = BOOLEANS[given.trim().toLowerCase()];
+    if (b === undefined) throw bad('true or false');
+    return b;
+  }
+  if (Array.isArray(dflt)) {
+    try {
+      const v = JSON.parse(given);
+      if (Array.isArray(v)) return v;
+    } catch { /* reported below */ }
+    throw bad('a list like [1, 2, 3]');
+  }
+  return given;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Walking the program
+
+/** The expressions a statement evaluates itself (not those of nested bodies). */
+function ownExprs(s: HostStmt): HostExpr[] {
+  switch (s.k) {
+    case 'let':
+    case 'set':
+      return [s.value];
+    case 'print':
+      return s.args;
+    case 'if':
+    case 'while':
+      return [s.cond];
+    case 'for':
+      return [s.start, s.end];
+    case 'panic':
+      return [s.message];
+    case 'run':
+      return [...Object.values(s.dims), ...s.inputs];
+    default:
+      return [];
+  }
+}
+
+/** Whether `e` calls host function `fn`; collects those calls into `out` when given. */
+function calls(e: HostExpr, fn: string, out?: HostExpr[]): boolean {
+  let found = false;
+  const visit = (x: HostExpr): void => {
+    if (x.k === 'call' || x.k === 'op') x.args.forEach(visit);
+    else if (x.k === 'list') x.items.forEach(visit);
+    else if (x.k === 'index') visit(x.target), visit(x.index);
+    if (x.k === 'call' && x.fn === fn) {
+      found = true;
+      out?.push(x);
+    }
+  };
+  visit(e);
+  return found;
+}

@@ -1,0 +1,157 @@
+// A built program bound to a device and a model: what `tlc run` and the browser page drive.
+//
+//   const p = await Program.load(gpu, artifact, source, { onProgress });
+//   const r = await p.run({ prompt: 'Once upon a time' }, { write: (t) => out(t) });
+import type { Artifact } from '../compiler/artifact.ts';
+import { modelInfo } from '../compiler/model-info.ts';
+import type { HostValue } from '../compiler/ir.ts';
+import type { ByteSource } from './bytes.ts';
+import type { Gpu } from './device.ts';
+import { GraphExecutor, type InputValue } from './executor.ts';
+import { readGguf, type GgufFile } from './gguf.ts';
+import { llamaHParams } from './hparams.ts';
+import { KernelRunner } from './kernels.ts';
+import { runHost, StoppedError } from './host.ts';
+import { Rng } from './rng.ts';
+import { tokenizerFromGguf, type Tokenizer } from './tokenizer/index.ts';
+import { uploadWeights } from './upload.ts';
+import type { WeightTensor } from './weights.ts';
+import { TlcError } from './errors.ts';
+
+export interface LoadOptions {
+  onProgress?(bytesDone: number, bytesTotal: number): void;
+  /** Most tokens (prompt + generated) a run may hold; default the model's context, at most 4096. */
+  ctx?: number;
+  /** Reads a tokenizer.json for `load_tokenizer(path)` (Node: the file system; browser: fetch). */
+  readText?(path: string): Promise<string>;
+  /** The already-parsed model header, when the caller has it. */
+  file?: GgufFile;
+}
+
+export interface RunIo {
+  write(text: string): void;
+  signal?: AbortSignal;
+  env?(name: string): string | undefined;
+}
+
+export interface RunTimings {
+  load_ms: number;
+  prefill_ms: number;
+  decode_ms: number;
+  prefill_tok_s: number;
+  decode_tok_s: number;
+}
+
+export interface RunResult {
+  prompt_tokens: number;
+  tokens: number[]; // generated token ids, in order
+  text: string; // their decoded text
+  stopped_by: 'eos' | 'max_tokens' | 'stopped' | 'end';
+  timings: RunTimings;
+}
+
+export class Program {
+  private constructor(
+    readonly artifact: Artifact,
+    readonly file: GgufFile,
+    readonly tokenizer: Tokenizer,
+    private executors: Map<number, GraphExecutor>,
+    private loadMs: number,
+    private opts: LoadOptions,
+  ) {}
+
+  static async load(gpu: Gpu, artifact: Artifact, model: ByteSource, opts: LoadOptions = {}): Promise<Program> {
+    const t0 = performance.now();
+    const file = opts.file ?? (await readGguf(model));
+    const info = modelInfo(file);
+    if (info.fingerprint !== artifact.model.fingerprint) {
+      throw new TlcError(
+        `${artifact.source.file} was built for the model ${artifact.model.path}, and ${model.name} differs from it (another shape or tensor layout); build again with --model ${model.name}.`,
+      );
+    }
+    const names = artifact.ir.weights.map((w) => w.name);
+    const weights: Map<string, WeightTensor> = await uploadWeights(gpu.device, file, names, { onProgress: opts.onProgress });
+    const hp = llamaHParams(file);
+    const ctx = opts.ctx ?? Math.min(hp.n_ctx_train, 4096);
+    const runner = new KernelRunner(gpu);
+    const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx })]));
+    const tokenizer = tokenizerFromGguf(file.metadata, model.name);
+    return new Program(artifact, file, tokenizer, executors, performance.now() - t0, opts);
+  }
+
+  /** Runs the program once. `args` feed `arg(name, default)`: prompt, max_tokens, temperature, seed, ... */
+  async run(args: Record<string, HostValue>, io: RunIo): Promise<RunResult> {
+    const rng = new Rng(Number(args.seed ?? 0x5eed));
+    const tokens: number[] = [];
+    let promptTokens = 0;
+    const prefill = { ms: 0, tokens: 0 };
+    const decode = { ms: 0, tokens: 0 };
+    let stopped = false;
+    const eos = llamaHParams(this.file).eos_id;
+
+    try {
+      await runHost(this.artifact.ir.host, {
+        args,
+        write: io.write,
+        env: (name) => io.env?.(name),
+        random: () => rng.next(),
+        signal: io.signal,
+        tokenizer: () => this.tokenizer,
+        chatTemplate: this.file.metadata['tokenizer.chat_template'] as string | undefined,
+        loadTokenizer: async (path) => {
+          if (!this.opts.readText) throw new TlcError(`load_tokenizer("${path}"): reading tokenizer files is not available here`);
+          const { tokenizerFromHfJson } = await import('./tokenizer/index.ts');
+          return tokenizerFromHfJson(await this.opts.readText(path));
+        },
+        runGraph: async (id, dims, inputs) => {
+          const exec = this.executors.get(id)!;
+          const t = performance.now();
+          await exec.run(dims, inputs as InputValue[]);
+          const ms = performance.now() - t;
+          // A graph that samples a token is a generation step: the first one is the prefill.
+          const sampled = exec.graph.outputs.findIndex((o) => ['sample', 'argmax'].includes(exec.graph.nodes[o.node].op));
+          if (sampled < 0) return;
+          const ids = exec.graph.inputs.findIndex((i) => i.kind === 'ids');
+          const rows = exec.graph.incremental ? exec.lastRows : ids >= 0 ? (inputs[ids] as number[]).length : 1;
+          if (tokens.length === 0) {
+            promptTokens = ids >= 0 ? (inputs[ids] as number[]).length : 0;
+            prefill.ms += ms;
+            prefill.tokens += rows;
+          } else {
+            decode.ms += ms;
+            decode.tokens += 1;
+          }
+          tokens.push(Number(exec.output(sampled)));
+        },
+        readOutput: (graph, output) => this.executors.get(graph)!.output(output),
+      });
+    } catch (e) {
+      if (!(e instanceof StoppedError)) throw e;
+      stopped = true;
+    }
+    const last = tokens[tokens.length - 1];
+    // The EOS token ends generation; it is not part of the text.
+    const generated = last === eos ? tokens.slice(0, -1) : tokens;
+    return {
+      prompt_tokens: promptTokens,
+      tokens: generated,
+      text: this.tokenizer.decode(generated),
+      stopped_by: stopped ? 'stopped' : last === eos ? 'eos' : tokens.length ? 'max_tokens' : 'end',
+      timings: {
+        load_ms: round(this.loadMs),
+        prefill_ms: round(prefill.ms),
+        decode_ms: round(decode.ms),
+        prefill_tok_s: round(prefill.ms ? (prefill.tokens * 1000) / prefill.ms : 0),
+        decode_tok_s: round(decode.ms ? (decode.tokens * 1000) / decode.ms : 0),
+      },
+    };
+  }
+
+  destroy(): void {
+    for (const e of this.executors.values()) e.destroy();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

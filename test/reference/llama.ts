@@ -1,0 +1,90 @@
+// A plain TypeScript llama forward pass, written straight from the architecture (not from the
+// compiler): what end-to-end tests compare the compiled program with.
+import type { GgufFile } from '../../runtime/gguf.ts';
+import { llamaHParams, type LlamaHParams } from '../../runtime/hparams.ts';
+import { dequantize } from '../../runtime/quant.ts';
+import * as R from './ops.ts';
+import { linearRef } from './matmul.ts';
+
+export class RefLlama {
+  readonly hp: LlamaHParams;
+  private w = new Map<string, Float32Array>();
+
+  private constructor(file: GgufFile) {
+    this.hp = llamaHParams(file);
+  }
+
+  static async load(file: GgufFile): Promise<RefLlama> {
+    const m = new RefLlama(file);
+    for (const t of file.tensors) {
+      const bytes = await file.source.read(t.offset, t.byteLength);
+      m.w.set(t.name, dequantize(t.type, bytes, t.shape.reduce((a, b) => a * b, 1)));
+    }
+    return m;
+  }
+
+  private get(name: string): Float32Array {
+    const w = this.w.get(name);
+    if (!w) throw new Error(`no tensor ${name}`);
+    return w;
+  }
+
+  /** Logits (n_vocab) after the last of `ids`, recomputing the whole sequence. */
+  logits(ids: number[]): Float32Array {
+    const { n_embd: E, n_head: H, n_head_kv: KV, head_dim: D, n_ff: F, n_layer, rms_eps: eps, n_vocab: V } = this.hp;
+    const S = ids.length;
+    const x = new Float32Array(S * E); // (seq, n_embd)
+    const emb = this.get('token_embd.weight');
+    ids.forEach((id, s) => x.set(emb.subarray(id * E, (id + 1) * E), s * E));
+    const rope = (t: Float32Array, heads: number) => R.rope(t, S, heads, D, { pos0: 0, base: this.hp.rope_freq_base, nRot: this.hp.n_rot });
+    const f16 = (t: Float32Array) => t.map((v) => Math.fround(f16Round(v))); // llama.cpp's K/V cache is f16
+    for (let l = 0; l < n_layer; l++) {
+      const p = `blk.${l}.`;
+      const h = R.rmsNorm(x, this.get(p + 'attn_norm.weight'), S, E, eps);
+      const q = rope(linearRef(h, this.get(p + 'attn_q.weight'), S, E, H * D), H);
+      const k = f16(rope(linearRef(h, this.get(p + 'attn_k.weight'), S, E, KV * D), KV));
+      const v = f16(linearRef(h, this.get(p + 'attn_v.weight'), S, E, KV * D));
+      const att = R.attention(q, k, v, { seq: S, pos0: 0, nHead: H, nKvHead: KV, headDim: D });
+      const o = linearRef(att, this.get(p + 'attn_output.weight'), S, H * D, E);
+      for (let i = 0; i < x.length; i++) x[i] += o[i];
+      const h2 = R.rmsNorm(x, this.get(p + 'ffn_norm.weight'), S, E, eps);
+      const g = linearRef(h2, this.get(p + 'ffn_gate.weight'), S, E, F);
+      const u = linearRef(h2, this.get(p + 'ffn_up.weight'), S, E, F);
+      const a = g.map((gv, i) => (gv / (1 + Math.exp(-gv))) * u[i]);
+      const d = linearRef(a, this.get(p + 'ffn_down.weight'), S, F, E);
+      for (let i = 0; i < x.length; i++) x[i] += d[i];
+    }
+    const last = R.rmsNorm(x.subarray((S - 1) * E), this.get('output_norm.weight'), 1, E, eps);
+    const head = this.w.get('output.weight') ?? this.get('token_embd.weight');
+    return linearRef(last, head, 1, E, V);
+  }
+
+  /** Greedy generation: the ids of `n` tokens after `ids` (stopping after EOS). */
+  greedy(ids: number[], n: number): number[] {
+    const out: number[] = [];
+    const seq = [...ids];
+    for (let i = 0; i < n; i++) {
+      const next = R.argmax(this.logits(seq));
+      out.push(next);
+      if (next === this.hp.eos_id) break;
+      seq.push(next);
+    }
+    return out;
+  }
+}
+
+/** Nearest f16 value (ties to even), as a number. */
+export function f16Round(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Infinity;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  e = Math.max(e, -14);
+  const step = 2 ** (e - 10);
+  const q = a / step;
+  let r = Math.round(q);
+  if (Math.abs(q - Math.trunc(q) - 0.5) < 1e-12 && r % 2 === 1) r -= 1; // ties to even
+  return Math.sign(x) * r * step;
+}

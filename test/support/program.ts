@@ -1,0 +1,30 @@
+// Builds and runs TensorLogic programs on a model, for end-to-end tests.
+import { readFileSync } from 'node:fs';
+import { build } from '../../compiler/artifact.ts';
+import { modelInfo } from '../../compiler/model-info.ts';
+import type { HostValue } from '../../compiler/ir.ts';
+import { bytesSource, type ByteSource } from '../../runtime/bytes.ts';
+import { readGguf } from '../../runtime/gguf.ts';
+import { fileSource } from '../../runtime/node/file.ts';
+import { Program, type RunResult } from '../../runtime/program.ts';
+import { testGpu } from './gpu.ts';
+
+export async function modelSource(model: string | Uint8Array): Promise<ByteSource> {
+  return typeof model === 'string' ? fileSource(model) : bytesSource(model, 'synthetic.gguf');
+}
+
+/** Compiles `source` for the model, loads it on the test adapter, runs it once. */
+export async function runProgram(
+  source: { file: string; text?: string },
+  model: string | Uint8Array,
+  args: Record<string, HostValue>,
+): Promise<RunResult & { output: string; program: Program }> {
+  const text = source.text ?? readFileSync(source.file, 'utf8');
+  const src = await modelSource(model);
+  const file = await readGguf(src);
+  const artifact = build(text, source.file, modelInfo(file));
+  const program = await Program.load(await testGpu(), artifact, src, { file });
+  let output = '';
+  const r = await program.run(args, { write: (t) => (output += t) });
+  return { ...r, output, program };
+}
