@@ -228,6 +228,8 @@ export type Stmt =
   | PythonImport
   | TensorDecl
   | RuleDecl
+  | TestBlock // also inside a block: `bench decode { ... }` in main times that part
+  | BenchBlock
   | BlockStmt
   | ExprStmt;
 
@@ -497,6 +499,7 @@ export interface Slice {
 export interface Call {
   kind: 'Call';
   callee: Expr; // an Ident, in every program the grammar accepts
+  typeArgs?: TypeRef[]; // `tensor<float16>([1.0, 2.0])`
   args: Expr[];
   span: Span;
 }

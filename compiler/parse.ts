@@ -1,10 +1,10 @@
 // Source text -> AST (compiler/ast.ts). The grammar is grammar/tensorlogic.ohm; every semantic action is here.
-import { readFileSync } from 'node:fs';
 import * as ohm from 'ohm-js';
+import { GRAMMAR_SOURCE } from '../grammar/source.ts';
 import type * as A from './ast.ts';
 import { DiagnosticError, spanner } from './diagnostics.ts';
 
-const grammar = ohm.grammar(readFileSync(new URL('../grammar/tensorlogic.ohm', import.meta.url), 'utf8'));
+const grammar = ohm.grammar(GRAMMAR_SOURCE);
 
 /** Parses one TensorLogic source file. Throws DiagnosticError (with file:line:col) on a syntax error. */
 export function parse(source: string, file: string): A.Program {
@@ -34,7 +34,7 @@ const TOKEN_GROUPS: { word: string; tokens: string[]; absorbs?: string[] }[] = [
   },
   {
     word: 'a statement',
-    tokens: ["'let'", "'for'", "'while'", "'loop'", "'break'", "'continue'", "'return'", "'with'", "'infer'", "'learn'", "'python'", "'tensor'"],
+    tokens: ["'let'", "'for'", "'while'", "'loop'", "'break'", "'continue'", "'return'", "'with'", "'infer'", "'learn'", "'python'", "'tensor'", "'test'", "'bench'"],
     absorbs: ["'{'"], // a nested block is a statement too
   },
   {
@@ -461,7 +461,7 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
         case 'PostfixOp_member':
           return { kind: 'Member', target, name: name(c[1]), span };
         default:
-          return { kind: 'Index', target, indices: list(c[c.length - 2]), span };
+          return { kind: 'Index', target, indices: list(c[1]), span };
       }
     }, ast(primary));
   },
@@ -483,8 +483,12 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
   IfExpr(_if, cond, _then, then, _else, otherwise) {
     return { kind: 'IfExpr', cond: ast(cond), then: ast(then), else: ast(otherwise), span: sp(this) };
   },
-  Call(callee, _l, args, _r) {
+  Call_plain(callee, _l, args, _r) {
     return { kind: 'Call', callee: ast(callee), args: ast(args), span: sp(this) };
+  },
+  Call_generic(n, typeArgs, _sameLine, _l, args, _r) {
+    const callee: A.Ident = { kind: 'Ident', name: name(n), span: sp(n) };
+    return { kind: 'Call', callee, typeArgs: ast(typeArgs), args: ast(args), span: sp(this) };
   },
   callee(n, _sameLine, _paren) {
     return { kind: 'Ident', name: name(n), span: sp(n) };

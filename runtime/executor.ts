@@ -102,6 +102,31 @@ export class GraphExecutor {
     await this.submit(dispatches, bufs, shapes);
   }
 
+  /**
+   * Creates every pipeline the graph will use (for one row and for several), so compiling shaders
+   * happens when the program loads, not inside the first generation step.
+   */
+  warm(): void {
+    const g = this.graph;
+    // Sampling settings that pick the sampling kernel (temperature 1, top_p 1); others 0.
+    const warmScalar = new Map<number, number>();
+    for (const n of g.nodes) if (n.op === 'sample') [1, 3].forEach((i) => warmScalar.set(n.args[i], 1));
+    for (const v of [1, 2]) {
+      const shapes = g.nodes.map((n) => bindDims(n.shape, Object.fromEntries(g.dims.map((d) => [d, v]))));
+      const bufs = this.planBuffers(shapes);
+      const ctx: NodeContext = {
+        nodes: g.nodes,
+        shapes,
+        scalar: (id) => warmScalar.get(id) ?? 0,
+        buf: (id) => bufs[id],
+        weight: (id) => this.weightOf(g.nodes[id]),
+        pos0: 0,
+        kvCache: (id, rows, nKv, headDim) => this.kvCache(id, rows, nKv, headDim),
+      };
+      for (const n of g.nodes) for (const d of dispatchesFor(n, ctx)) this.runner.pipeline(d.kernel);
+    }
+  }
+
   private weightOf(n: Node): WeightTensor {
     if (n.op !== 'weight') throw new TlcError(`a model weight is needed here, not the result of ${n.op}`);
     const w = this.weights.get(n.attrs.name as string);

@@ -231,6 +231,8 @@ class Interpreter {
         return unaryOp(fn, a[0]);
       case 'env':
         return this.env.env(text(a[0], fn, 'the name')) ?? (a.length > 1 ? a[1] : '');
+      case 'arg': // arg(name, default) whose default is known only at run time
+        return argValue(text(a[0], fn, 'the name'), this.env.args[text(a[0], fn, 'the name')], a[1] as HostValue);
       case 'random':
         return this.env.random();
       case 'model_tokenizer':

@@ -75,6 +75,7 @@ export class Program {
     const ctx = opts.ctx ?? Math.min(hp.n_ctx_train, 4096);
     const runner = new KernelRunner(gpu);
     const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx })]));
+    for (const e of executors.values()) e.warm();
     const tokenizer = tokenizerFromGguf(file.metadata, model.name);
     return new Program(artifact, file, tokenizer, executors, performance.now() - t0, opts);
   }

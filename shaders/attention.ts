@@ -4,7 +4,7 @@
 //   thread t scores key tile0 + t (a dot product over head_dim), then accumulates
 //   output dims t, t + TILE, ... over the tile's keys.
 import type { Kernel } from './kernel.ts';
-import { memo, paramsStruct, BUILTINS } from './common.ts';
+import { memo, paramsStruct, BUILTINS, ROUND_F16 } from './common.ts';
 
 export const attentionParams = paramsStruct({ head_dim: 'u32', seq: 'u32', pos0: 'u32', k_off: 'u32', v_off: 'u32', scale: 'f32' });
 
@@ -12,10 +12,16 @@ export interface AttentionSpec {
   nHead: number;
   nKvHead: number;
   headDim: number;
+  /**
+   * Round as llama.cpp's CPU attention does with its f16 KV cache: q to f16 before the scores,
+   * and the normalized softmax weights to f16 before they multiply V. Needs the exact max and
+   * sum first, so it walks the keys three times (max, sum, output) instead of once.
+   */
+  llamaCppF16: boolean;
 }
 
 export function attentionKernel(s: AttentionSpec): Kernel {
-  return memo(`attention:${s.nHead}:${s.nKvHead}:${s.headDim}`, () => {
+  return memo(`attention:${s.nHead}:${s.nKvHead}:${s.headDim}:${s.llamaCppF16}`, () => {
     const tile = 64;
     const dimsPerThread = Math.ceil(s.headDim / tile);
     const wgsl = `${attentionParams.wgsl}
@@ -32,6 +38,15 @@ const TILE = ${tile}u;
 const DPT = ${dimsPerThread}u;  // output dims per thread
 var<workgroup> qs: array<f32, HD>;
 var<workgroup> w: array<f32, TILE>;  // the tile's scores, then their weights
+${s.llamaCppF16 ? ROUND_F16 : ''}
+// scale * q . k_j, q from qs
+fn score(j: u32, kvh: u32) -> f32 {
+  let kb = p.k_off + (j * NKV + kvh) * HD;
+  var dot = 0.0;
+  // the bound comes from Params: a constant one gets unrolled, and lavapipe then compiles for seconds
+  for (var d = 0u; d < p.head_dim; d++) { dot += qs[d] * k[kb + d]; }
+  return dot * p.scale;
+}
 
 @compute @workgroup_size(${tile}) fn main(${BUILTINS}) {
   let h = wid.x;
@@ -39,23 +54,32 @@ var<workgroup> w: array<f32, TILE>;  // the tile's scores, then their weights
   if (i >= p.seq) { return; }
   let kvh = h / GROUP;
   let qb = (i * NH + h) * HD;
-  for (var d = lid.x; d < HD; d += TILE) { qs[d] = q[qb + d]; }
+  for (var d = lid.x; d < HD; d += TILE) { qs[d] = ${s.llamaCppF16 ? 'round_f16(q[qb + d])' : 'q[qb + d]'}; }
   workgroupBarrier();
-
   let len = p.pos0 + i + 1u;   // keys 0..pos0+i
+  var acc: array<f32, DPT>;
+${s.llamaCppF16 ? THREE_PASS : ONLINE}
+  for (var c = 0u; c < DPT; c++) {
+    let d = lid.x + c * TILE;
+    if (d < HD) { out[qb + d] = ${s.llamaCppF16 ? 'acc[c]' : 'acc[c] / l'}; }
+  }
+}`;
+    return {
+      name: `attention_h${s.nHead}_kv${s.nKvHead}_d${s.headDim}${s.llamaCppF16 ? '_f16' : ''}`,
+      wgsl,
+      bindings: ['read', 'read', 'read', 'read_write', 'uniform'],
+    };
+  });
+}
+
+// One walk over the keys with a running max m, running sum l and rescaled accumulators.
+const ONLINE = `
   var m = -3.0e38;             // running max (finite, so m - m' never makes NaN)
   var l = 0.0;                 // running sum of exp(score - m)
-  var acc: array<f32, DPT>;
   for (var t0 = 0u; t0 < len; t0 += TILE) {
     let j = t0 + lid.x;
     var sc = -3.0e38;
-    if (j < len) {
-      let kb = p.k_off + (j * NKV + kvh) * HD;
-      var dot = 0.0;
-      // the bound comes from Params: a constant one gets unrolled, and lavapipe then compiles for seconds
-      for (var d = 0u; d < p.head_dim; d++) { dot += qs[d] * k[kb + d]; }
-      sc = dot * p.scale;
-    }
+    if (j < len) { sc = score(j, kvh); }
     w[lid.x] = sc;
     workgroupBarrier();
     var mt = m;
@@ -78,16 +102,38 @@ var<workgroup> w: array<f32, TILE>;  // the tile's scores, then their weights
     }
     m = mt;
     workgroupBarrier(); // the tile's weights are read before the next tile overwrites them
-  }
-  for (var c = 0u; c < DPT; c++) {
-    let d = lid.x + c * TILE;
-    if (d < HD) { out[qb + d] = acc[c] / l; }
-  }
-}`;
-    return {
-      name: `attention_h${s.nHead}_kv${s.nKvHead}_d${s.headDim}`,
-      wgsl,
-      bindings: ['read', 'read', 'read', 'read_write', 'uniform'],
-    };
-  });
-}
+  }`;
+
+// llama.cpp's order: the max, the sum of exp(score - max), then f16(exp(score - max) / sum) times V.
+const THREE_PASS = `
+  var ml = -3.0e38;
+  for (var j = lid.x; j < len; j += TILE) { ml = max(ml, score(j, kvh)); }
+  w[lid.x] = ml;
+  workgroupBarrier();
+  var mx = -3.0e38;
+  for (var u = 0u; u < TILE; u++) { mx = max(mx, w[u]); }
+  workgroupBarrier();
+  var sl = 0.0;
+  for (var j = lid.x; j < len; j += TILE) { sl += exp(score(j, kvh) - mx); }
+  w[lid.x] = sl;
+  workgroupBarrier();
+  var sum = 0.0;
+  for (var u = 0u; u < TILE; u++) { sum += w[u]; }
+  let inv = 1.0 / sum;
+  workgroupBarrier();
+  for (var t0 = 0u; t0 < len; t0 += TILE) {
+    let j = t0 + lid.x;
+    var wj = 0.0;
+    if (j < len) { wj = round_f16(exp(score(j, kvh) - mx) * inv); }
+    w[lid.x] = wj;
+    workgroupBarrier();
+    let n = min(TILE, len - t0);
+    for (var u = 0u; u < n; u++) {
+      let vb = p.v_off + ((t0 + u) * NKV + kvh) * HD;
+      for (var c = 0u; c < DPT; c++) {
+        let d = lid.x + c * TILE;
+        if (d < HD) { acc[c] += w[u] * v[vb + d]; }
+      }
+    }
+    workgroupBarrier();
+  }`;

@@ -61,18 +61,18 @@ export const BUILTINS =
   '@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u';
 
 /**
- * WGSL statements that reduce `arr[0..wg)` into `arr[0]` with `op` ('+' or a two-argument
+ * WGSL statements that reduce `arr[0..REDUCE_WG)` into `arr[0]` with `op` ('+' or a two-argument
  * function such as 'max'); callers store their partials first. Thread 0 folds them serially:
  * on lavapipe every barrier site and every fully unrolled loop costs compile time (a tree
  * reduction compiles 2-3x slower; a 32-step fold, unrolled, 5x), and a 256-step fold is noise
  * next to the passes over memory. So reducing kernels use REDUCE_WG threads.
  */
-export function reduceInto(arr: string, op: string, wg: number): string {
+export function reduceInto(arr: string, op: string): string {
   const combine = op === '+' ? `acc + ${arr}[k]` : `${op}(acc, ${arr}[k])`;
   return `workgroupBarrier();
   if (lid.x == 0u) {
     var acc = ${arr}[0];
-    for (var k = 1u; k < ${wg}u; k++) { acc = ${combine}; }
+    for (var k = 1u; k < ${REDUCE_WG}u; k++) { acc = ${combine}; }
     ${arr}[0] = acc;
   }
   workgroupBarrier();`;
@@ -83,3 +83,24 @@ export function reduceInto(arr: string, op: string, wg: number): string {
  * it through a private variable: `bitcast<f32>(INF_BITS)`.
  */
 export const INF_DECL = 'var<private> INF_BITS: u32 = 0x7f800000u;';
+
+/**
+ * WGSL `round_f16(x)`: x rounded to the nearest f16 value (ties to even), kept as f32. Integer
+ * ops, so it needs no shader-f16; and compilers fold unpack2x16float(pack2x16float(x)) back to x.
+ */
+export const ROUND_F16 = `
+${INF_DECL}
+fn round_f16(x: f32) -> f32 {
+  let a = abs(x);
+  var r: f32;
+  if (a < 6.103515625e-5) {
+    r = round(a * 16777216.0) / 16777216.0;    // subnormal f16: steps of 2^-24
+  } else if (a >= 65520.0) {
+    r = bitcast<f32>(INF_BITS);                // past the largest f16 (65504): inf
+  } else {
+    let b = bitcast<u32>(a);                   // keep 10 of 23 mantissa bits, rounding to even
+    r = bitcast<f32>((b + 0xfffu + ((b >> 13u) & 1u)) & 0xffffe000u);
+  }
+  return select(r, -r, x < 0.0);
+}
+`;

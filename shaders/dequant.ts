@@ -127,13 +127,11 @@ fn decode(rowByte: u32, u: u32) -> array<vec4f, 16> {
   let lo = k4_scale_min(s, 2u * c) * dm;      // (d1, m1)
   let hi = k4_scale_min(s, 2u * c + 1u) * dm; // (d2, m2)
   let q = i + 4u + 8u * c;
-  var v: array<vec4f, 16>;
-  for (var k = 0u; k < 8u; k++) {
-    let b = w[q + k];
-    v[k] = lo.x * vec4f(lo4(b)) - lo.y;
-    v[k + 8u] = hi.x * vec4f(hi4(b)) - hi.y;
-  }
-  return v;
+  let b0 = w[q]; let b1 = w[q + 1u]; let b2 = w[q + 2u]; let b3 = w[q + 3u]; let b4 = w[q + 4u]; let b5 = w[q + 5u]; let b6 = w[q + 6u]; let b7 = w[q + 7u];
+  return array<vec4f, 16>(lo.x * vec4f(lo4(b0)) - lo.y, lo.x * vec4f(lo4(b1)) - lo.y, lo.x * vec4f(lo4(b2)) - lo.y, lo.x * vec4f(lo4(b3)) - lo.y,
+    lo.x * vec4f(lo4(b4)) - lo.y, lo.x * vec4f(lo4(b5)) - lo.y, lo.x * vec4f(lo4(b6)) - lo.y, lo.x * vec4f(lo4(b7)) - lo.y,
+    hi.x * vec4f(hi4(b0)) - hi.y, hi.x * vec4f(hi4(b1)) - hi.y, hi.x * vec4f(hi4(b2)) - hi.y, hi.x * vec4f(hi4(b3)) - hi.y,
+    hi.x * vec4f(hi4(b4)) - hi.y, hi.x * vec4f(hi4(b5)) - hi.y, hi.x * vec4f(hi4(b6)) - hi.y, hi.x * vec4f(hi4(b7)) - hi.y);
 }
 `;
 

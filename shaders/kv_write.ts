@@ -1,6 +1,6 @@
 // Copies new K or V rows into a layer's cache at rows pos0..pos0+seq-1: one thread per element.
 import type { Kernel } from './kernel.ts';
-import { memo, paramsStruct, BUILTINS, LINEAR_GROUP, INF_DECL } from './common.ts';
+import { memo, paramsStruct, BUILTINS, LINEAR_GROUP, ROUND_F16 } from './common.ts';
 
 export const kvWriteParams = paramsStruct({ count: 'u32', dst_off: 'u32' });
 
@@ -20,22 +20,3 @@ ${roundF16 ? ROUND_F16 : ''}
     return { name: `kv_write${roundF16 ? '_f16round' : ''}`, wgsl, bindings: ['read', 'read_write', 'uniform'] };
   });
 }
-
-// Round to the nearest f16 value (ties to even) with integer ops: needs no shader-f16, and compilers
-// fold unpack2x16float(pack2x16float(x)) back to x.
-const ROUND_F16 = `
-${INF_DECL}
-fn round_f16(x: f32) -> f32 {
-  let a = abs(x);
-  var r: f32;
-  if (a < 6.103515625e-5) {
-    r = round(a * 16777216.0) / 16777216.0;    // subnormal f16: steps of 2^-24
-  } else if (a >= 65520.0) {
-    r = bitcast<f32>(INF_BITS);                  // past the largest f16 (65504): inf
-  } else {
-    let b = bitcast<u32>(a);                    // keep 10 of 23 mantissa bits, rounding to even
-    r = bitcast<f32>((b + 0xfffu + ((b >> 13u) & 1u)) & 0xffffe000u);
-  }
-  return select(r, -r, x < 0.0);
-}
-`;

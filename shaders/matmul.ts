@@ -1,12 +1,12 @@
 // y = x @ W^T with the weight dequantized inside the kernel.
 //   x: (M, K) f32, W: (N, K) in its GGUF type (a tensor of GGUF shape [K, N]), y: (M, yStride) f32.
-// One template for all types (the decoders live in dequant.ts), specialized per (type, K, N, tile).
+// One template for all types (the decoders live in dequant.ts), specialized per (type, K, N, tiling).
 //
-// A workgroup computes a tile of R*TR weight rows × MT rows of x. Its threads form TR groups of TK;
-// a group's TK threads split K by units and each thread keeps R × MT partial sums, so every decoded
-// weight unit is used MT times and every x load R times. The TK partial sums are then added in
-// workgroup memory. Decode (M = 1) uses MT = 1: a mat-vec reading each weight byte once with many
-// threads in flight; prefill uses MT = 8.
+// A workgroup of 64 threads covers ROWS = 64 / TK weight rows × MT rows of x. Neighbouring threads
+// take neighbouring rows; the TK threads of a row split its K units between them (unit u goes to
+// thread u % TK) and add their sums in workgroup memory at the end. Each thread decodes a weight
+// unit once and uses it for all MT rows of x: MT = 1 for decode (a mat-vec: every weight byte is
+// read once), MT = 8 for prefill.
 import type { GgmlType } from '../runtime/weights.ts';
 import type { Kernel } from './kernel.ts';
 import { codec } from './dequant.ts';
@@ -18,46 +18,31 @@ export interface MatmulSpec {
   N: number;       // rows of W in this buffer
   yStride: number; // row length of y (N of the whole tensor when W is split in chunks)
   mTile: number;   // rows of x per workgroup: 1 for decode
+  threadsPerRow: number; // TK: a power of two from 1 to 64
 }
 
-export interface MatmulTiling {
-  threads: number;      // per workgroup
-  rowsPerGroup: number; // weight rows per workgroup
-  mTile: number;
-}
+export const MATMUL_THREADS = 64;
 
-const THREADS = 64;
-
-export function matmulTiling(spec: MatmulSpec): MatmulTiling {
-  const { tk, tr, r } = layout(spec);
-  return { threads: tk * tr, rowsPerGroup: tr * r, mTile: spec.mTile };
-}
-
-function layout(spec: MatmulSpec) {
-  const units = spec.K / codec(spec.type, spec.K).unit;
-  const tk = Math.min(THREADS, nextPow2(units)); // threads along K; small K leaves threads for more rows
-  const tr = THREADS / tk;
-  const r = spec.mTile === 1 ? 4 : 2;            // rows per thread
-  return { units, tk, tr, r };
+/** Weight rows one workgroup covers. */
+export function matmulRowsPerGroup(spec: MatmulSpec): number {
+  return MATMUL_THREADS / spec.threadsPerRow;
 }
 
 export function matmulKernel(spec: MatmulSpec): Kernel {
-  const { type, K, N, yStride, mTile: MT } = spec;
+  const { type, K, N, yStride, mTile: MT, threadsPerRow: TK } = spec;
   const c = codec(type, K);
-  const { units, tk, tr, r: R } = layout(spec);
   const u4 = c.unit / 4;
-  const outs = R * MT;
-  const idx = (r: number, m: number) => `${r}_${m}`;
+  const rows = MATMUL_THREADS / TK;
   const each = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
-  const dot = (wv: string, xv: (i: number) => string) => `hsum(${each(u4, (i) => `${wv}[${i}] * ${xv(i)}`, ' + ')})`;
-
-  // MT = 1: load the x unit once for all R rows. MT > 1: x loads come from cache, weight decodes do not.
-  const body = MT === 1
-    ? `    let xv = array<vec4f, ${u4}>(${each(u4, (i) => `x[xr0 + xoff(u, ${i}u) / 4u]`, ', ')});
-${each(R, (r) => `    { let wv = decode(rb${r}, u); a${idx(r, 0)} += ${dot('wv', (i) => `xv[${i}]`)}; }`)}`
-    : each(R, (r) => `    { let wv = decode(rb${r}, u);
-${each(MT, (m) => `      a${idx(r, m)} += ${dot('wv', (i) => `x[xr${m} + xoff(u, ${i}u) / 4u]`)};`)}
-    }`);
+  const sum = (m: number) => `hsum(${each(u4, (i) => `wv[${i}] * x[xr${m} + xoff(u, ${i}u) / 4u]`, ' + ')})`;
+  // With TK > 1 the TK partial sums of each output meet in workgroup memory.
+  const reduce = TK === 1 ? '' : `
+  ${each(MT, (m) => `part[(kt * MT + ${m}u) * ROWS + r] = a${m};`, '\n  ')}
+  workgroupBarrier();
+  if (kt != 0u) { return; }
+  for (var t = 1u; t < TK; t++) {
+    ${each(MT, (m) => `a${m} += part[(t * MT + ${m}u) * ROWS + r];`, '\n    ')}
+  }`;
 
   const wgsl = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;     // (M, K)
@@ -67,60 +52,41 @@ struct Params { M: u32, col0: u32, gridX: u32, pad: u32 }
 @group(0) @binding(3) var<uniform> p: Params;
 
 const N = ${N}u;
-const YS = ${yStride}u;
 const ROW_BYTES = ${c.rowBytes}u;
-const UNITS = ${units}u;
-const TK = ${tk}u;
-const ROWS = ${tr * R}u; // per workgroup
-const ROW_TILES = ${Math.ceil(N / (tr * R))}u;
-const MT = ${MT}u;
-const OUTS = ${outs}u;   // sums per thread: R rows × MT rows of x
-var<workgroup> part: array<f32, ${tk * tr * outs}>;
-
+const UNITS = ${K / c.unit}u; // per row
+const TK = ${TK}u;            // threads per row
+const ROWS = ${rows}u;        // rows per workgroup
+const ROW_TILES = ${Math.ceil(N / rows)}u;
+const MT = ${MT}u;            // rows of x per workgroup
+${TK === 1 ? '' : `var<workgroup> part: array<f32, ${MATMUL_THREADS * MT}>; // (TK, MT, ROWS)`}
 ${c.wgsl}
 fn hsum(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 
-@compute @workgroup_size(${tk * tr})
+@compute @workgroup_size(${MATMUL_THREADS})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   let tile = wid.x + wid.y * p.gridX;
   let m0 = (tile / ROW_TILES) * MT;
   if (m0 >= p.M) { return; }
-  let kt = lid % TK;
-  let row0 = (tile % ROW_TILES) * ROWS + (lid / TK) * ${R}u;
-  // Rows past N (and x rows past M) repeat the last one, keeping the loop branch-free; they are not written.
-${each(R, (r) => `  let rb${r} = min(row0 + ${r}u, N - 1u) * ROW_BYTES;`)}
+  let r = lid % ROWS;
+  let kt = lid / ROWS;
+  let row = (tile % ROW_TILES) * ROWS + r;
+  // A row past N (or an x row past M) repeats the last one, keeping the loop branch-free; it is not written.
+  let rb = min(row, N - 1u) * ROW_BYTES;
 ${each(MT, (m) => `  let xr${m} = min(m0 + ${m}u, p.M - 1u) * ${K / 4}u;`)}
-${each(R, (r) => each(MT, (m) => `  var a${idx(r, m)} = 0.0;`))}
-  for (var u = kt; u < UNITS; u += TK) {
-${body}
+${each(MT, (m) => `  var a${m} = 0.0;`)}
+  for (var u = ${TK === 1 ? '0u' : 'kt'}; u < UNITS; u += TK) { // with TK = 1, u is uniform: x loads are broadcasts
+    let wv = decode(rb, u);
+${each(MT, (m) => `    a${m} += ${sum(m)};`)}
   }
-
-  // Add the TK partial sums of each output: a tree in workgroup memory.
-  let group = (lid / TK) * OUTS * TK;
-${each(R, (r) => each(MT, (m) => `  part[group + ${(r * MT + m) * tk}u + kt] = a${idx(r, m)};`))}
-  workgroupBarrier();
-  for (var s = TK / 2u; s > 0u; s >>= 1u) {
-    if (kt < s) {
-      for (var i = group + kt; i < group + OUTS * TK; i += TK) { part[i] += part[i + s]; }
-    }
-    workgroupBarrier();
-  }
-  for (var i = kt; i < OUTS; i += TK) {
-    let r = i / MT;
-    let m = i % MT;
-    if (row0 + r < N && m0 + m < p.M) {
-      y[(m0 + m) * YS + p.col0 + row0 + r] = part[group + i * TK];
-    }
-  }
+${reduce}
+  if (row >= N) { return; }
+  let col = p.col0 + row;
+${each(MT, (m) => `  if (m0 + ${m}u < p.M) { y[(m0 + ${m}u) * ${yStride}u + col] = a${m}; }`)}
 }
 `;
   return {
-    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}`,
+    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}_t${TK}`,
     wgsl,
     bindings: ['read', 'read', 'read_write', 'uniform'],
   };
-}
-
-function nextPow2(n: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 }

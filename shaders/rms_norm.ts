@@ -29,7 +29,7 @@ var<workgroup> part: array<f32, ${wg}>;
   var ss = 0.0;
   for (var i = lid.x; i < n; i += ${wg}u) { let v = ${src}[base + i]; ss += v * v; }
   part[lid.x] = ss;
-  ${reduceInto('part', '+', wg)}
+  ${reduceInto('part', '+')}
   // as llama.cpp: scale = 1/sqrt(mean + eps), then (x * scale) * w
   let scale = 1.0 / sqrt(part[0] / f32(n) + p.eps);
   for (var i = lid.x; i < n; i += ${wg}u) { y[base + i] = (${src}[base + i] * scale) * w[i]; }

@@ -28,13 +28,13 @@ var<workgroup> red: array<f32, ${wg}>;
   var m = ${src}[base];
   for (var i = lid.x; i < n; i += ${wg}u) { m = max(m, ${src}[base + i * inner]); }
   red[lid.x] = m;
-  ${reduceInto('red', 'max', wg)}
+  ${reduceInto('red', 'max')}
   m = red[0];
   workgroupBarrier(); // all have read the max before red is reused
   var s = 0.0;
   for (var i = lid.x; i < n; i += ${wg}u) { s += exp(${src}[base + i * inner] - m); }
   red[lid.x] = s;
-  ${reduceInto('red', '+', wg)}
+  ${reduceInto('red', '+')}
   let inv = 1.0 / red[0];
   for (var i = lid.x; i < n; i += ${wg}u) {
     let k = base + i * inner;

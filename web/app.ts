@@ -1,7 +1,9 @@
 // The chat page: pick a GGUF model (file, drop, URL, or one the server offers), load it onto the GPU
 // with a progress bar, then chat with it as tokens stream in. Plain DOM, no framework.
 //
-// URL mode, for demos and tests: ?model=URL&prompt=TEXT&max_tokens=N&temperature=T&seed=S&autorun=1
+// The page compiles examples/chat.tl (copied beside it as chat.tl) for the model and runs it, in the page.
+//
+// URL mode, for demos and tests: ?model=URL&prompt=TEXT&max_tokens=N&temperature=T&seed=S&top_k=K&top_p=P&autorun=1
 // loads the model on open and, with autorun=1, runs the prompt; the outcome goes into #result as JSON,
 // {"tokens": [...], "text": "...", "timings": {...}} or {"error": "..."}, so a test never waits forever.
 // <body data-state> tells where the page is: starting, no-webgpu, ready, loading, loaded, generating, error.
@@ -18,6 +20,9 @@ let programText: string | undefined; // examples/chat.tl, copied beside the page
 let busy = false;                     // loading or generating
 let stopper: AbortController | undefined;
 
+// URL parameter -> the input that holds it.
+const PARAMS = [['max_tokens', 'max-tokens'], ['temperature', 'temperature'], ['top_k', 'top-k'], ['top_p', 'top-p'], ['seed', 'seed']] as const;
+
 type State = 'starting' | 'no-webgpu' | 'ready' | 'loading' | 'loaded' | 'generating' | 'error';
 
 function setState(state: State): void {
@@ -31,7 +36,7 @@ function setState(state: State): void {
 async function main(): Promise<void> {
   setState('starting');
   wireControls();
-  for (const [param, id] of [['max_tokens', 'max-tokens'], ['temperature', 'temperature'], ['seed', 'seed']]) {
+  for (const [param, id] of PARAMS) {
     if (query.has(param)) $<HTMLInputElement>(id).value = query.get(param)!;
   }
   if (query.has('prompt')) $<HTMLTextAreaElement>('prompt').value = query.get('prompt')!;
@@ -116,6 +121,7 @@ async function load(open: () => Promise<ByteSource> | ByteSource): Promise<boole
     const header = await readModel(source);
     showHeader(header);
     model = await loadModel(gpu, header, programText, showProgress);
+    $('progress-text').textContent += `; chat.tl compiled in ${model.compileMs.toFixed(0)} ms, loaded in ${(model.loadMs / 1000).toFixed(2)} s`;
     busy = false;
     setState('loaded');
     $('prompt').focus();
@@ -157,28 +163,37 @@ async function offerServedModels(): Promise<void> {
 // Chatting
 
 async function chat(prompt: string): Promise<void> {
-  if (!model || busy) return;
+  if (!model || !gpu || busy) return;
   busy = true;
   stopper = new AbortController();
   setState('generating');
   addMessage('user', prompt);
   const reply = addMessage('assistant', '');
+  $('speed').textContent = 'reading the prompt…';
   const start = performance.now();
   let pieces = 0;
   const write = (text: string) => {
-    reply.textContent += text;
+    // chat.tl writes the prompt first, so a story reads whole; it shows dimmed, as already said.
+    if (pieces === 0 && reply.childNodes.length === 0 && text === prompt) {
+      reply.append(el('span', { className: 'echo', textContent: text }));
+      return;
+    }
+    reply.append(text);
     pieces++;
     const seconds = (performance.now() - start) / 1000;
-    $('speed').textContent = `${pieces} tokens, ${(pieces / seconds).toFixed(1)} tok/s`;
+    $('speed').textContent = `${pieces} tokens so far, ${(pieces / seconds).toFixed(1)} tok/s`;
     reply.scrollIntoView({ block: 'nearest' });
   };
   try {
-    const params = { prompt, max_tokens: numberIn('max-tokens'), temperature: numberIn('temperature'), seed: numberIn('seed') };
-    const r = await generate(model, params, { write, signal: stopper.signal });
+    const params = {
+      prompt, max_tokens: numberIn('max-tokens'), temperature: numberIn('temperature'),
+      top_k: numberIn('top-k'), top_p: numberIn('top-p'), seed: numberIn('seed'),
+    };
+    const r = await generate(model, params, { write, signal: stopper.signal }, gpu);
     $('speed').textContent = describeRun(r);
     busy = false;
     setState('loaded');
-    if (urlMode) writeResult({ tokens: r.tokens, text: r.text, stopped_by: r.stopped_by, timings: r.timings });
+    if (urlMode) writeResult({ prompt_tokens: r.prompt_tokens, tokens: r.tokens, text: r.text, stopped_by: r.stopped_by, timings: r.timings });
   } catch (e) {
     busy = false;
     fail(e, reply);

@@ -1,14 +1,8 @@
-// The page's one link to the generation API: read a model's header, load it onto the GPU, generate.
-//
-// Phase 1 (now): loading reads the GGUF header and uploads every tensor, so the page shows real
-// progress; generate() says that it waits for runtime/program.ts. Phase 2 swaps the two bodies for
-//   const artifact = await compileSource(programText, 'chat.tl', header.file);
-//   const program = await Program.load(gpu, artifact, header.source, { onProgress });
-//   return program.run({ prompt, max_tokens, temperature, seed }, io);
-// and nothing else on the page changes.
+// The page's one link to the generation API: read a model's header, compile chat.tl for it and load it
+// onto the GPU, generate. The same steps as `tlc run examples/chat.tl --model M`, all in the page.
 import {
-  llamaHParams, readGguf, TlcError, uploadWeights,
-  type ByteSource, type DeviceInfo, type GgufFile, type Gpu, type LlamaHParams, type WeightTensor,
+  build, DeviceError, llamaHParams, modelInfo, Program, readGguf, TlcError,
+  type ByteSource, type DeviceInfo, type GgufFile, type Gpu, type HostValue, type LlamaHParams, type RunIo, type RunResult,
 } from './lib.ts';
 
 /**
@@ -41,40 +35,89 @@ export async function readModel(source: ByteSource): Promise<ModelHeader> {
 
 export interface LoadedModel {
   header: ModelHeader;
+  program: Program;
+  compileMs: number;        // chat.tl -> artifact, in the page
+  loadMs: number;           // weights read and uploaded
   release(): void;          // frees its GPU buffers
 }
 
+/** Compiles `programText` (chat.tl) for the model and uploads the weights it uses. */
 export async function loadModel(
-  gpu: Gpu, header: ModelHeader, _programText: string | undefined,
+  gpu: Gpu, header: ModelHeader, programText: string | undefined,
   onProgress: (done: number, total: number) => void,
 ): Promise<LoadedModel> {
-  const names = header.file.tensors.map((t) => t.name);
-  const weights: Map<string, WeightTensor> = await uploadWeights(gpu.device, header.file, names, { onProgress });
-  return {
-    header,
-    release: () => weights.forEach((t) => t.chunks.forEach((c) => c.buffer.destroy())),
-  };
+  if (programText === undefined) throw new TlcError('There is no program to run: examples/chat.tl was absent when this page was built.');
+  const t0 = performance.now();
+  const artifact = build(programText, 'chat.tl', modelInfo(header.file));
+  const t1 = performance.now();
+  const program = await deviceGuard(gpu, `loading ${header.source.name}`, () =>
+    Program.load(gpu, artifact, header.source, { file: header.file, onProgress, readText: fetchText }));
+  return { header, program, compileMs: t1 - t0, loadMs: performance.now() - t1, release: () => program.destroy() };
 }
 
+/** Run-time parameters of chat.tl: its arg("...") names, and the seed of the sampler. */
 export interface GenerateParams {
   prompt: string;
   max_tokens: number;
   temperature: number;
   seed: number;
+  top_k?: number;
+  top_p?: number;
 }
 
-/** The RunResult that runtime/program.ts will return. */
-export interface Generation {
-  prompt_tokens: number;
-  tokens: number[];         // generated tokens, prompt excluded
-  text: string;
-  stopped_by: 'eos' | 'max_tokens' | 'stopped' | 'end';
-  timings: { load_ms: number; prefill_ms: number; decode_ms: number; prefill_tok_s: number; decode_tok_s: number };
+export type Generation = RunResult;
+
+/** Runs the program once; `io.write` gets the text as it streams, `io.signal` stops it (stopped_by 'stopped'). */
+export function generate(model: LoadedModel, params: GenerateParams, io: RunIo, gpu: Gpu): Promise<Generation> {
+  const args: Record<string, HostValue> = {};
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) args[k] = v;
+  return deviceGuard(gpu, 'generating', () => model.program.run(args, io));
 }
 
-export async function generate(
-  _model: LoadedModel, _params: GenerateParams,
-  _io: { write(text: string): void; signal?: AbortSignal },
-): Promise<Generation> {
-  throw new TlcError('This build of the page loads models but cannot generate text yet: it waits for runtime/program.ts.');
+// ---------------------------------------------------------------------------------------------
+// Device trouble, said plainly: a model too big for the memory the browser gives WebGPU, or a lost device.
+
+const watched = new WeakSet<GPUDevice>();
+const lost = new WeakMap<GPUDevice, GPUDeviceLostInfo>();
+
+/** Runs `fn` with an out-of-memory error scope open; turns what a too-big model causes into one clear TlcError. */
+async function deviceGuard<T>(gpu: Gpu, what: string, fn: () => Promise<T>): Promise<T> {
+  const device = gpu.device;
+  if (!watched.has(device)) {
+    watched.add(device);
+    void device.lost.then((info) => lost.set(device, info));
+  }
+  device.pushErrorScope('out-of-memory');
+  let result: T | undefined, error: unknown;
+  try {
+    result = await fn();
+  } catch (e) {
+    error = e;
+  }
+  const oom = await device.popErrorScope().catch(() => null);
+  const gone = lost.get(device);
+  if (gone && gone.reason !== 'destroyed') {
+    throw new TlcError(`The GPU device was lost while ${what} (${gone.message || 'no reason given'}). ` +
+      'The model may be too big for this browser; reload the page to start again.');
+  }
+  const outOfMemory = oom?.message ?? (isOutOfMemory(error) ? (error as Error).message : undefined);
+  if (outOfMemory !== undefined) {
+    throw new TlcError(`Out of memory while ${what}: the model does not fit in the memory this browser gives WebGPU ` +
+      `(${outOfMemory}). Try a smaller or more quantized model.`);
+  }
+  if (error !== undefined) throw error;
+  return result as T;
+}
+
+function isOutOfMemory(e: unknown): boolean {
+  if (e instanceof DeviceError) return e.message.startsWith('Out of GPU memory');
+  // V8 when it cannot allocate a read buffer: "Array buffer allocation failed".
+  return e instanceof RangeError && /allocation failed|out of memory/i.test(e.message);
+}
+
+/** `load_tokenizer("path")` in the page: the file next to the page, fetched. */
+async function fetchText(path: string): Promise<string> {
+  const r = await fetch(path);
+  if (!r.ok) throw new TlcError(`load_tokenizer("${path}"): HTTP ${r.status}`);
+  return r.text();
 }

@@ -4,10 +4,12 @@ import { buildCommand } from './build.ts';
 import { runCommand } from './run.ts';
 import { irCommand } from './ir.ts';
 import { deviceCommand } from './device.ts';
+import { parseCommand } from './parse.ts';
+import { checkCommand } from './check.ts';
 import { inspectCommand } from './inspect.ts';
 import { serveWebCommand } from './serve-web.ts';
 import { synthCommand } from './synth.ts';
 import { tokenizeCommand } from './tokenize.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand];
+export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, parseCommand, checkCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand];

@@ -117,6 +117,18 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
     case 'swiglu':
       return ew.swiglu({ gate: x(0), up: x(1), out: y(), n: product(shape) });
 
+    case 'reduce': {
+      // sum / mean over one axis (or all): an einsum that drops the index, then a scale for mean.
+      const src = argShape(0);
+      const letters = 'abcdefgh'.slice(0, src.length);
+      const kept = a.axis === undefined ? '' : [...letters].filter((_, i) => i !== a.axis).join('');
+      const sum = einsum(`${letters}->${kept}`, { operands: [x(0)], shapes: [src], out: y() });
+      if (a.fn === 'sum') return sum;
+      if (a.fn !== 'mean') throw new TlcError(`no kernel for the reduction ${a.fn} yet`);
+      const count = product(src) / Math.max(1, product(shape));
+      return [...sum, ...ew.scale({ x: y(), y: y(), n: product(shape), s: 1 / count })];
+    }
+
     case 'einsum':
       return einsum(a.eq, { operands: n.args.map((id) => c.buf(id)), shapes: n.args.map((id) => c.shapes[id]), out: y() });
 

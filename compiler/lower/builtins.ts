@@ -81,7 +81,7 @@ export const BUILTINS: Record<string, Builtin> = {
   arg: b(1, 2, (L, [name, dflt], span) => {
     if (name.t !== 'static' || typeof name.v !== 'string') throw new CompileError('arg(name, default): the name must be a string', span);
     const d = dflt ?? stat(null);
-    if (d.t !== 'static') throw new CompileError('arg(name, default): the default must be known at build time', span);
+    if (d.t !== 'static') return { t: 'host', e: { k: 'call', fn: 'arg', args: [{ k: 'const', value: name.v }, L.hostExpr(d, span)] } };
     return { t: 'host', e: { k: 'arg', name: name.v, default: d.v } };
   }),
   env: b(1, 2, host('env')),

@@ -421,7 +421,7 @@ export class Lowerer {
       const path = [...target.path, name];
       const tensorName = path.join('.');
       if (model?.tensors[tensorName]) return { t: 'weight', name: tensorName };
-      return { t: 'model', path };
+      return { t: 'model', path, span };
     }
     throw new CompileError(`${describe(target)} has no field '${name}'`, span);
   }
@@ -432,7 +432,7 @@ export class Lowerer {
     const idx = e.indices.map((i) => this.expr(i as A.Expr));
     if (target.t === 'model') {
       if (idx.length !== 1 || idx[0].t !== 'static') throw new CompileError('model paths take one build-time index: model.blk[i]', e.span);
-      return { t: 'model', path: [...target.path, String(idx[0].v)] };
+      return { t: 'model', path: [...target.path, String(idx[0].v)], span: e.span };
     }
     return this.call('__index', [target, ...idx], e.span);
   }

@@ -34,7 +34,7 @@ export function tensorOf(L: Lowerer, v: Val, span: A.Span): number {
       return g.input('scalar', v.e, {}, span);
     }
     case 'model':
-      if (v.path.length) throw new CompileError(`the model has no tensor named '${v.path.join('.')}'${suggest(L, v.path.join('.'))}`, span);
+      if (v.path.length) throw new CompileError(`the model has no tensor named '${v.path.join('.')}'${suggest(L, v.path.join('.'))}`, v.span ?? span);
   }
   throw new CompileError(`${describe(v)} is not a tensor`, span);
 }

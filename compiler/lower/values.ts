@@ -9,7 +9,7 @@ export type Val =
   | { t: 'host'; e: HostExpr } // known only at run time: strings, token lists, sampled ids read back
   | { t: 'tensor'; g: GraphBuilder; node: number; sampling?: Sampling } // a value on the device
   | { t: 'list'; items: Val[] } // a list with symbolic or device parts, e.g. a shape [seq, 32, 64]
-  | { t: 'model'; path: string[] } // the model, or a path into it: model.blk[3].attn_q
+  | { t: 'model'; path: string[]; span?: Span } // the model, or a path into it: model.blk[3].attn_q
   | { t: 'weight'; name: string } // a GGUF tensor
   | { t: 'fn'; decl: FnDecl }
   | { t: 'none' };

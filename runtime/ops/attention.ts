@@ -17,6 +17,8 @@ export interface AttentionArgs {
   scale?: number;    // default 1/sqrt(headDim)
   kOffset?: number;  // element offset of the layer's cache in k (e.g. layer * ctx * nKvHead * headDim)
   vOffset?: number;
+  /** Round q and the softmax weights to f16 as llama.cpp's CPU attention does (with roundF16 K/V from kvWrite). */
+  llamaCppF16?: boolean;
 }
 
 /** Causal GQA attention: query row i (position pos0 + i) attends keys 0..pos0+i; head h uses kv head h / (nHead / nKvHead). */
@@ -25,7 +27,7 @@ export function attention(a: AttentionArgs): Dispatch[] {
   check(a.seq <= 65535 && a.nHead <= 65535, 'attention', `seq ${a.seq} or n_head ${a.nHead} above 65535`);
   if (a.seq === 0) return [];
   return [{
-    kernel: attentionKernel({ nHead: a.nHead, nKvHead: a.nKvHead, headDim: a.headDim }),
+    kernel: attentionKernel({ nHead: a.nHead, nKvHead: a.nKvHead, headDim: a.headDim, llamaCppF16: a.llamaCppF16 ?? false }),
     bindings: [a.q, a.k, a.v, a.out],
     params: attentionParams.pack({
       head_dim: a.headDim, seq: a.seq, pos0: a.pos0, k_off: a.kOffset ?? 0, v_off: a.vOffset ?? 0, scale: a.scale ?? 1 / Math.sqrt(a.headDim),

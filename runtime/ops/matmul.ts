@@ -3,7 +3,7 @@
 import type { Dispatch, Workgroups } from '../kernels.ts';
 import { rowCount, type WeightTensor } from '../weights.ts';
 import type { Kernel } from '../../shaders/kernel.ts';
-import { matmulKernel, matmulTiling, type MatmulSpec } from '../../shaders/matmul.ts';
+import { matmulKernel, matmulRowsPerGroup, type MatmulSpec } from '../../shaders/matmul.ts';
 import { embeddingKernel, embeddingUnits, EMBEDDING_THREADS, type EmbeddingSpec } from '../../shaders/embedding.ts';
 import { TlcError } from '../errors.ts';
 
@@ -22,10 +22,9 @@ export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: n
   if (M === 0) return [];
   const mTile = M === 1 ? 1 : PREFILL_M_TILE;
   return w.chunks.map((chunk) => {
-    const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile };
+    const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile, threadsPerRow: Number((globalThis as any).process?.env?.TLC_TK ?? 1) };
     const kernel = memo(`matmul ${JSON.stringify(spec)}`, () => matmulKernel(spec));
-    const { rowsPerGroup } = matmulTiling(spec);
-    const [workgroups, gridX] = grid(Math.ceil(chunk.rows / rowsPerGroup) * Math.ceil(M / mTile));
+    const [workgroups, gridX] = grid(Math.ceil(chunk.rows / matmulRowsPerGroup(spec)) * Math.ceil(M / mTile));
     return { kernel, bindings: [x, chunk.buffer, y], params: new Uint32Array([M, chunk.rowStart, gridX, 0]), workgroups };
   });
 }

@@ -1,11 +1,15 @@
-// The chat page in a real headless Chromium, WebGPU on SwiftShader: adapter, no-WebGPU messages,
-// loading a real model by URL and by file, and (phase 2) generation equal to llama.cpp's tokens.
+// The chat page in a real headless Chromium, WebGPU on SwiftShader: adapter, no-WebGPU messages, loading a
+// real model by URL and by file, and generation: llama.cpp's tokens for stories260K, Node's for synthetic models.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import type { Browser, Page } from 'playwright-core';
 import type { WebServer } from '../../web/node/server.ts';
+import { synthLlama, type SynthOptions } from '../../runtime/gguf-writer.ts';
+import { runProgram } from '../support/program.ts';
 import { requireShared } from '../support/shared.ts';
 import { launchChromium, removeBuiltPage, requireChromium, servePage, TEST_OUTPUT } from './support.ts';
 
@@ -108,7 +112,7 @@ describe('browser: the chat page in headless Chromium', function () {
     assert.equal(await state(page), 'loaded', await text(page, '#error'));
     const [value, max] = await page.$eval('#progress', (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max]);
     assert.ok(max > 1000 && value === max, `progress ${value} of ${max}`);
-    assert.match(await text(page, '#progress-text'), /\(100%\)$/);
+    assert.match(await text(page, '#progress-text'), /\(100%\); chat\.tl compiled in \d+ ms, loaded in [\d.]+ s$/);
     const shown = await hparamsShown(page);
     for (const [key, want] of Object.entries(STORIES_260K)) assert.equal(shown[key], want, key);
     assert.equal(await page.locator('#send').isDisabled(), false, 'Send is enabled once a model is loaded');
@@ -141,24 +145,174 @@ describe('browser: the chat page in headless Chromium', function () {
     await page.close();
   });
 
-  // Phase 2: turn on once runtime/program.ts exists and web/generate.ts calls Program.run. The page must
-  // give, at temperature 0, the tokens `tlc run` gives in Node: llama.cpp's reference continuation.
-  it.skip('generates stories260K at temperature 0: the first 20 tokens equal llama.cpp\'s', async function () {
-    requireShared(this, 'stories260K.gguf');
-    const refs = JSON.parse(readFileSync(requireShared(this, 'reference/generate_reference.json'), 'utf8'));
-    const ref = refs.find((r: { model: string }) => r.model === 'stories260K.gguf');
-    const want: number[] = ref.llamacpp_default.tokens.slice(0, 20);
-    const q = new URLSearchParams({ model: 'models/stories260K.gguf', prompt: ref.prompt, max_tokens: '20', temperature: '0', seed: '1', autorun: '1' });
+  /** Opens the page in URL mode with autorun=1 and waits for the outcome in #result. */
+  async function autorun(params: Record<string, string | number>, opts: { on?: WebServer; initScript?: string } = {}): Promise<{ page: Page; result: RunJson }> {
     const page = await browser.newPage();
-    await page.goto(`${server.url}?${q}`);
-    await page.waitForFunction(() => document.querySelector('#result')?.textContent, null, { timeout: 50_000 });
-    const result = JSON.parse((await page.locator('#result').textContent())!);
-    assert.equal(result.error, undefined);
-    assert.deepEqual(result.tokens.slice(0, 20), want);
-    assert.ok(result.timings.decode_tok_s > 0);
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    if (opts.initScript) await page.addInitScript(opts.initScript);
+    const q = new URLSearchParams({ ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])), autorun: '1' });
+    await page.goto(`${(opts.on ?? server).url}?${q}`);
+    await page.waitForFunction(() => document.querySelector('#result')?.textContent, null, { timeout: 240_000, polling: 100 });
+    assert.deepEqual(problems, [], 'uncaught errors in the page');
+    return { page, result: JSON.parse((await page.locator('#result').textContent())!) };
+  }
+
+  /** Sends `prompt` from the form (Enter) with the given inputs, then waits until the reply is done. */
+  async function send(page: Page, prompt: string, inputs: Record<string, number>): Promise<void> {
+    for (const [id, v] of Object.entries(inputs)) await page.locator(`#${id}`).fill(String(v));
+    const replies = await page.locator('.message.assistant').count();
+    await page.locator('#prompt').fill(prompt);
+    await page.locator('#prompt').press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('.message.assistant').length > n && document.body.dataset.state !== 'generating', replies, { timeout: 240_000, polling: 100 });
+  }
+
+  const transcript = (page: Page) => page.$$eval('.message', (ms) => ms.map((m) => [m.classList.contains('user') ? 'user' : 'assistant', m.textContent]));
+
+  // Generation: the page compiles chat.tl for the model and runs it. At temperature 0 it must give the tokens
+  // `tlc run` gives in Node, which are llama.cpp's (test/e2e/real-models.test.ts checks all 40 there).
+  describe('generating with stories260K', function () {
+    this.timeout(240_000); // the first run compiles every shader on SwiftShader, a CPU
+    let page: Page;
+    let ref: Reference;
+    let first: RunJson;
+
+    before(async function () {
+      requireShared(this, 'stories260K.gguf');
+      const refs: Reference[] = JSON.parse(readFileSync(requireShared(this, 'reference/generate_reference.json'), 'utf8'));
+      ref = refs.find((r) => r.model === 'stories260K.gguf')!;
+      ({ page, result: first } = await autorun({ model: 'models/stories260K.gguf', prompt: ref.prompt, max_tokens: 20, temperature: 0, seed: 1 }));
+    });
+    after(() => page?.close());
+
+    it('?autorun=1 at temperature 0: the first 20 tokens equal llama.cpp\'s, and the reply shows them', async () => {
+      assert.equal(first.error, undefined);
+      assert.equal(first.prompt_tokens, ref.llamacpp_default.input_tokens.length);
+      assert.deepEqual(first.tokens, ref.llamacpp_default.tokens.slice(0, 20));
+      assert.equal(first.stopped_by, 'max_tokens');
+      assert.ok(ref.llamacpp_default.text.startsWith(first.text), first.text);
+      // chat.tl writes the prompt, the tokens, and a newline at the end (print("")).
+      assert.deepEqual(await transcript(page), [['user', ref.prompt], ['assistant', ref.prompt + first.text + '\n']]);
+      assert.equal(await page.locator('.message.assistant .echo').textContent(), ref.prompt);
+      const t = first.timings;
+      assert.ok(t.decode_tok_s > 0 && t.prefill_tok_s > 0 && t.load_ms > 0, JSON.stringify(t));
+      assert.match(await text(page, '#speed'), /^20 tokens \(max tokens\): prompt 5 tokens at [\d.]+ tok\/s, generation [\d.]+ tok\/s$/);
+      console.log(`      stories260K in Chromium (SwiftShader): decode ${t.decode_tok_s} tok/s, prefill ${t.prefill_ms} ms (first run: shaders compile), load ${t.load_ms} ms`);
+    });
+
+    it('a message sent from the form streams into a new reply: llama.cpp\'s 40 tokens (screenshot)', async () => {
+      await send(page, ref.prompt, { 'max-tokens': 40, temperature: 0 });
+      const result: RunJson = JSON.parse((await page.locator('#result').textContent())!);
+      assert.deepEqual(result.tokens, ref.llamacpp_default.tokens);
+      assert.equal((await transcript(page)).at(-1)![1], ref.prompt + ref.llamacpp_default.text + '\n');
+      assert.match(await text(page, '#speed'), /^40 tokens \(max tokens\)/);
+      assert.equal(await state(page), 'loaded');
+      console.log(`      again, shaders compiled: decode ${result.timings.decode_tok_s} tok/s, prefill ${result.timings.prefill_tok_s} tok/s`);
+      await page.setViewportSize({ width: 1000, height: 1000 });
+      await page.screenshot({ path: await outputFile('chat.png'), fullPage: true });
+    });
+
+    it('Stop ends a long generation early: stopped_by "stopped", and the page can send again', async () => {
+      const replies = await page.locator('.message.assistant').count();
+      await page.locator('#max-tokens').fill('1000');
+      await page.locator('#prompt').fill('The cat');
+      await page.locator('#send').click();
+      // Three tokens in (the echoed prompt is the reply's first child), press Stop.
+      await page.waitForFunction((n) => (document.querySelectorAll('.message.assistant')[n]?.childNodes.length ?? 0) >= 4, replies, { timeout: 240_000, polling: 50 });
+      await page.locator('#stop').click();
+      await page.waitForFunction(() => document.body.dataset.state !== 'generating', null, { timeout: 60_000, polling: 50 });
+      const result: RunJson = JSON.parse((await page.locator('#result').textContent())!);
+      assert.equal(result.stopped_by, 'stopped');
+      assert.ok(result.tokens.length >= 3 && result.tokens.length < 100, `${result.tokens.length} tokens`);
+      assert.match(await text(page, '#speed'), /\(stopped\)/);
+      assert.equal(await state(page), 'loaded');
+      assert.equal(await page.locator('#send').isDisabled(), false);
+      assert.equal(await page.locator('#stop').isDisabled(), true);
+    });
+  });
+
+  // A model made by the project's GGUF writer, served like any other: the page must give the tokens that
+  // the same program gives in Node (lavapipe) on the same file. Greedy, and sampled with a seed.
+  describe('a synthetic model from runtime/gguf-writer.ts gives in the page what it gives in Node', function () {
+    this.timeout(240_000); // the first run compiles every shader on SwiftShader, a CPU
+    const cases: { file: string; synth: SynthOptions; args: { prompt: string; max_tokens: number; temperature: number; seed?: number } }[] = [
+      { file: 'synth-f32.gguf', synth: { seed: 11 }, args: { prompt: 'Once upon a time', max_tokens: 10, temperature: 0 } },
+      { file: 'synth-q8_0-tied.gguf', synth: { type: T.Q8_0, kvHeads: 2, tied: true, seed: 12 }, args: { prompt: 'the little dog', max_tokens: 10, temperature: 0.9, seed: 7 } },
+    ];
+    const bytes: Record<string, Uint8Array> = {};
+    let dir: string;
+    let synthServer: WebServer;
+    before(async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), 'tlc-synth-'));
+      for (const c of cases) await writeFile(path.join(dir, c.file), (bytes[c.file] = synthLlama(c.synth)));
+      synthServer = await servePage(dir);
+    });
+    after(async () => {
+      await synthServer?.close();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    for (const c of cases) {
+      it(`${c.file}: ${JSON.stringify(c.args)}`, async () => {
+        const node = await runProgram({ file: path.join(REPO, 'examples/chat.tl') }, bytes[c.file], c.args);
+        node.program.destroy();
+        const { page, result } = await autorun({ model: `models/${c.file}`, ...c.args }, { on: synthServer });
+        assert.equal(result.error, undefined);
+        assert.equal(result.tokens.length, c.args.max_tokens);
+        assert.deepEqual(result.tokens, node.tokens);
+        assert.equal(result.text, node.text);
+        await page.close();
+      });
+    }
+  });
+
+  it('a model too big for the browser\'s GPU memory: a clear message in the page, not a hang', async function () {
+    requireShared(this, 'stories260K.gguf');
+    // Make WebGPU report out-of-memory for any buffer over 64 KiB, as a browser does when the memory runs out.
+    const { page, result } = await autorun({ model: 'models/stories260K.gguf', prompt: 'x' }, { initScript: `(${fakeOutOfMemory})(65536)` });
+    assert.match(result.error!, /^Out of memory while loading models\/stories260K\.gguf: the model does not fit in the memory this browser gives WebGPU \(Out of GPU memory while allocating \d+ bytes for tensor [\w.]+: .*\)\. Try a smaller or more quantized model\.$/);
+    assert.equal(await state(page), 'error');
+    assert.equal(await text(page, '#error'), result.error);
     await page.close();
   });
 });
+
+/** Runs in the page: buffers over `limit` bytes make the innermost 'out-of-memory' error scope report an error. */
+function fakeOutOfMemory(limit: number): void {
+  const proto = GPUDevice.prototype;
+  const { pushErrorScope, popErrorScope, createBuffer } = proto;
+  const scopes: { filter: GPUErrorFilter; oom: boolean }[] = [];
+  proto.pushErrorScope = function (filter) {
+    scopes.push({ filter, oom: false });
+    return pushErrorScope.call(this, filter);
+  };
+  proto.createBuffer = function (desc) {
+    const scope = [...scopes].reverse().find((s) => s.filter === 'out-of-memory');
+    if (desc.size > limit && scope) scope.oom = true;
+    return createBuffer.call(this, desc);
+  };
+  proto.popErrorScope = async function () {
+    const scope = scopes.pop();
+    const real = await popErrorScope.call(this);
+    return scope?.oom ? new GPUOutOfMemoryError('Not enough memory left.') : real;
+  };
+}
+
+interface Reference {
+  model: string;
+  prompt: string;
+  llamacpp_default: { input_tokens: number[]; tokens: number[]; text: string };
+}
+
+/** What the page writes into #result. */
+interface RunJson {
+  error?: string;
+  prompt_tokens: number;
+  tokens: number[];
+  text: string;
+  stopped_by: string;
+  timings: { load_ms: number; prefill_ms: number; decode_ms: number; prefill_tok_s: number; decode_tok_s: number };
+}
 
 async function outputFile(name: string): Promise<string> {
   await mkdir(TEST_OUTPUT, { recursive: true });

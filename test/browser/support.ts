@@ -43,10 +43,10 @@ export function builtPage(): Promise<WebBuild> {
   return built;
 }
 
-/** Serves the built page, and the shared models under /models/ when they are there. */
-export async function servePage(): Promise<WebServer> {
+/** Serves the built page, with the .gguf files of `modelsDir` (default: the shared models, when there) under /models/. */
+export async function servePage(modelsDir = existsSync(SHARED_MODELS) ? SHARED_MODELS : undefined): Promise<WebServer> {
   const { outDir } = await builtPage();
-  return startWebServer({ root: outDir, modelsDir: existsSync(SHARED_MODELS) ? SHARED_MODELS : undefined });
+  return startWebServer({ root: outDir, modelsDir });
 }
 
 export async function removeBuiltPage(): Promise<void> {

@@ -57,6 +57,32 @@ describe('attention kernel', () => {
     assertClose(await readF32(r, out, q.length), ref.attention(q, k, v, { ...s, seq, pos0: 0 }), TOL, 'prefill');
   });
 
+  // llama.cpp's rounding, same order of operations: within 1e-7 here. (On another adapter an exp
+  // an ulp off could round a weight to its other f16 neighbour and move an output by weight * 2^-11.)
+  const F16_TOL = { atol: 1e-6 };
+  for (const c of [
+    { seq: 4, pos0: 0, nHead: 4, nKvHead: 2, headDim: 16 },
+    { seq: 1, pos0: 150, nHead: 2, nKvHead: 1, headDim: 64 },
+  ]) {
+    it(`llama.cpp's f16 rounding of q and the weights: ${JSON.stringify(c)}`, async () => {
+      const r = await gpuRunner(), rng = new Rng(c.pos0 + 17), ctx = c.pos0 + c.seq;
+      const q = rng.floats(c.seq * c.nHead * c.headDim, -2, 2);
+      const k = rng.floats(ctx * c.nKvHead * c.headDim, -2, 2).map(ref.f16Round), v = rng.floats(ctx * c.nKvHead * c.headDim).map(ref.f16Round);
+      const out = r.storage(q.byteLength);
+      await r.runAll(attention({ ...c, q: r.storage(q), k: r.storage(k), v: r.storage(v), out, llamaCppF16: true }));
+      const got = await readF32(r, out, q.length);
+      assertClose(got, ref.attention(q, k, v, { ...c, llamaCppF16: true }), F16_TOL, 'out');
+      // and it is not the unrounded result
+      const plain = ref.attention(q, k, v, c);
+      assert.ok(got.some((x, i) => Math.abs(x - plain[i]) > 1e-4), 'differs from f32 attention');
+    });
+  }
+
+  it('f16Round (the reference) agrees with the table of f16 neighbours', () => {
+    const table = [[1, 1], [1 / 3, 0.333251953125], [-2.0009765625, -2], [2.0029296875, 2.00390625], [65519, 65504], [65520, Infinity], [3e-7, 2.980232238769531e-7], [1e-8, 0]];
+    for (const [x, y] of table) assert.equal(ref.f16Round(x), y, `f16(${x})`);
+  });
+
   it('kv_write can round to f16 precision', async () => {
     const r = await gpuRunner();
     const src = Float32Array.from([1, 1 / 3, -2.0009765625, 65519, 65520, 1e-8, 3e-7, 0.1]);

@@ -31,6 +31,12 @@ describe('elementwise kernels', () => {
       }
     });
 
+    it('past 65535 workgroups (the grid folds into y)', async () => {
+      const r = await gpuRunner(), n = 65535 * 64 + 1000, x = new Rng(5).floats(n), y = r.storage(x.byteLength);
+      await r.runAll(unary('neg', { x: r.storage(x), y, n }));
+      assertClose(await readF32(r, y, n), x.map((v) => -v), { atol: 0 }, 'neg');
+    });
+
     it('scale and add_scalar, in place, on a prefix of the buffer', async () => {
       const r = await gpuRunner(), x = new Rng(9).floats(100), xb = r.storage(x);
       await r.runAll([...scale({ x: xb, y: xb, n: 70, s: -3 }), ...addScalar({ x: xb, y: xb, n: 70, c: 0.5 })]);

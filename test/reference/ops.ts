@@ -90,6 +90,8 @@ export interface AttentionShape {
   nKvHead: number;
   headDim: number;
   scale?: number;    // default 1/sqrt(headDim)
+  /** As llama.cpp's CPU attention with an f16 KV cache: q, k, v and the normalized weights rounded to f16. */
+  llamaCppF16?: boolean;
 }
 
 /**
@@ -99,6 +101,7 @@ export interface AttentionShape {
  */
 export function attention(q: Float32Array, k: Float32Array, v: Float32Array, s: AttentionShape): Float32Array {
   const { seq, pos0, nHead, nKvHead, headDim: hd } = s;
+  if (s.llamaCppF16) [q, k, v] = [q.map(f16Round), k.map(f16Round), v.map(f16Round)];
   const scale = s.scale ?? 1 / Math.sqrt(hd);
   const group = nHead / nKvHead;
   const out = new Float32Array(seq * nHead * hd);
@@ -115,14 +118,27 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, s: 
       const m = Math.max(...scores);
       let sum = 0;
       for (let j = 0; j < len; j++) sum += (scores[j] = Math.exp(scores[j] - m));
+      for (let j = 0; j < len; j++) scores[j] = s.llamaCppF16 ? f16Round(f32(scores[j]) * f32(1 / sum)) : scores[j] / sum;
       for (let d = 0; d < hd; d++) {
         let acc = 0;
         for (let j = 0; j < len; j++) acc += scores[j] * v[(j * nKvHead + kvh) * hd + d];
-        out[qb + d] = acc / sum;
+        out[qb + d] = acc;
       }
     }
   }
   return out;
+}
+
+/** x rounded to the nearest f16 value (ties to even), as a number. */
+export function f16Round(x: number): number {
+  const a = Math.abs(x);
+  if (!Number.isFinite(a)) return x;
+  const e = Math.max(Math.floor(Math.log2(a || 1)), -14); // below 2^-14: subnormal steps of 2^-24
+  const quantum = 2 ** (e - 10);
+  const t = a / quantum, fl = Math.floor(t);
+  const n = t - fl > 0.5 || (t - fl === 0.5 && fl % 2 === 1) ? fl + 1 : fl;
+  const r = n * quantum > 65504 ? Infinity : n * quantum;
+  return x < 0 ? -r : r;
 }
 
 /** Copies src (seq, rowSize) into cache rows pos0..pos0+seq-1 (cache is changed in place). */
@@ -211,9 +227,10 @@ export function copyStrided(src: Float32Array, shape: number[], strides: number[
   return out;
 }
 
+/** x (shape) repeated along broadcast dims to `to` (numpy rules). */
 export function broadcastTo(x: Float32Array, shape: number[], to: number[]): Float32Array {
   const st = stridesOf(shape);
-  const strides = to.map((d, i) => {
+  const strides = to.map((_, i) => {
     const j = i - (to.length - shape.length);
     return j < 0 || shape[j] === 1 ? 0 : st[j];
   });
@@ -265,7 +282,7 @@ export function einsum(spec: string, operands: Float32Array[], shapes: number[][
   return { y, shape: outShape };
 }
 
-/** Additive causal mask (rows, pos0 + rows... or any cols): 0 where key j <= pos0 + query i, else -inf. */
+/** Additive causal mask (rows, cols), usually cols = pos0 + rows: 0 where key j <= pos0 + query i, else -inf. */
 export function causalMask(rows: number, cols: number, pos0 = 0): Float32Array {
   const m = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m[i * cols + j] = j <= pos0 + i ? 0 : -Infinity;

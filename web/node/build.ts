@@ -2,7 +2,7 @@
 // script `app.js` (web/app.ts, which loads the library from tlc-runtime.js rather than bundling a second
 // copy), and the static files. Used by scripts/build-web.mjs and `tlc serve-web`.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -40,6 +40,28 @@ export const nodeOnlyGuard: esbuild.Plugin = {
   },
 };
 
+// Node's globals do not exist in a page: `process.env.X` in runtime code builds, then throws "process is not
+// defined" only when that path runs. Say so at build time instead, with file:line. (device.ts's
+// `typeof process !== 'undefined'` test is fine, so only these uses count.)
+const NODE_GLOBAL = /\b(process\.(?:env|argv|exit|cwd|stdout|stderr)|Buffer\.(?:from|alloc|concat))\b/;
+
+export const nodeGlobalsGuard: esbuild.Plugin = {
+  name: 'tlc-node-globals-guard',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (!args.path.startsWith(REPO_ROOT + path.sep) || args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      const contents = await readFile(args.path, 'utf8');
+      const lines = contents.split('\n');
+      const errors: esbuild.PartialMessage[] = [];
+      lines.forEach((text, i) => {
+        const m = NODE_GLOBAL.exec(text.replace(/\/\/.*$/, ''));
+        if (m) errors.push({ text: `${m[1]} is Node-only: the browser has no ${m[1].split('.')[0]}.`, location: { file: path.relative(REPO_ROOT, args.path), line: i + 1, column: m.index, lineText: text } });
+      });
+      return errors.length ? { errors } : { contents, loader: 'ts' };
+    });
+  },
+};
+
 // The page imports the library as any web app would: `./lib.ts` becomes the sibling file tlc-runtime.js.
 const pageUsesLibrary: esbuild.Plugin = {
   name: 'tlc-page-uses-library',
@@ -66,6 +88,23 @@ const huggingfaceForBrowser: esbuild.Plugin = {
   },
 };
 
+// grammar/source.ts reads grammar/tensorlogic.ohm with node:fs; in the bundle it becomes a module that holds
+// the grammar's text, so the compiler runs in the page unchanged.
+export const inlineGrammar: esbuild.Plugin = {
+  name: 'tlc-inline-grammar',
+  setup(build) {
+    const source = path.join(REPO_ROOT, 'grammar/source.ts');
+    const ohm = path.join(REPO_ROOT, 'grammar/tensorlogic.ohm');
+    build.onResolve({ filter: /[\\/]grammar[\\/]source\.ts$/ }, (args) =>
+      path.resolve(args.resolveDir, args.path) === source ? { path: source, namespace: 'tlc-grammar' } : undefined);
+    build.onLoad({ filter: /.*/, namespace: 'tlc-grammar' }, async () => ({
+      contents: `export const GRAMMAR_SOURCE = ${JSON.stringify(await readFile(ohm, 'utf8'))};\n`,
+      loader: 'js',
+      watchFiles: [ohm],
+    }));
+  },
+};
+
 const STATIC_FILES: [from: string, to: string][] = [
   ['web/index.html', 'index.html'],
   ['web/style.css', 'style.css'],
@@ -88,7 +127,7 @@ export async function buildWeb(outDir = WEB_DIST): Promise<WebBuild> {
       sourcemap: true,
       minify: false,
       logLevel: 'silent',
-      plugins: [nodeOnlyGuard, pageUsesLibrary, huggingfaceForBrowser],
+      plugins: [inlineGrammar, nodeOnlyGuard, nodeGlobalsGuard, pageUsesLibrary, huggingfaceForBrowser],
     });
   } catch (e) {
     throw new WebBuildError(`The browser bundle did not build:\n${formatEsbuildErrors(e)}`);

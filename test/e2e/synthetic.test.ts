@@ -1,0 +1,100 @@
+// Compiled programs on synthetic models of every weight type, against a plain TypeScript forward
+// pass (test/reference/llama.ts): logits within a tolerance, and identical greedy tokens.
+import assert from 'node:assert/strict';
+import { GGMLQuantizationType as T } from '@huggingface/gguf';
+import { synthLlama, type SynthOptions } from '../../runtime/gguf-writer.ts';
+import { readGguf } from '../../runtime/gguf.ts';
+import { bytesSource } from '../../runtime/bytes.ts';
+import { RefLlama } from '../reference/llama.ts';
+import { runProgram } from '../support/program.ts';
+
+// One forward pass over the prompt's tokens, printing the last position's logits.
+const LOGITS_TL = `
+let model = load_model("synthetic.gguf")
+fn block(x: float32[?, ?], i: int) -> float32[?, ?] {
+    let b = model.blk[i]
+    let seq = shape(x)[0]
+    let h = rms_norm(x, b.attn_norm.weight)
+    let q = rope(reshape(linear(h, b.attn_q.weight), [seq, model.n_head, model.head_dim]))
+    let k = rope(reshape(linear(h, b.attn_k.weight), [seq, model.n_head_kv, model.head_dim]))
+    let v = reshape(linear(h, b.attn_v.weight), [seq, model.n_head_kv, model.head_dim])
+    let g = model.n_head / model.n_head_kv
+    let kx = reshape(broadcast_to(reshape(k, [seq, model.n_head_kv, 1, model.head_dim]), [seq, model.n_head_kv, g, model.head_dim]), [seq, model.n_head, model.head_dim])
+    let vx = reshape(broadcast_to(reshape(v, [seq, model.n_head_kv, 1, model.head_dim]), [seq, model.n_head_kv, g, model.head_dim]), [seq, model.n_head, model.head_dim])
+    let s = einsum("ihd,jhd->ihj", q, kx) * (1.0 / (model.head_dim ** 0.5))
+    let m = broadcast_to(reshape(causal_mask(seq), [seq, 1, seq]), [seq, model.n_head, seq])
+    let a = einsum("ihj,jhd->ihd", softmax(apply_attention_mask(s, m), 2), vx)
+    let x1 = x + linear(reshape(a, [seq, model.n_head * model.head_dim]), b.attn_output.weight)
+    let h2 = rms_norm(x1, b.ffn_norm.weight)
+    x1 + linear(silu(linear(h2, b.ffn_gate.weight)) * linear(h2, b.ffn_up.weight), b.ffn_down.weight)
+}
+main {
+    let ids = arg("ids", [1])
+    let x = embedding(model.token_embd.weight, ids)
+    for i in range(model.n_layer) {
+        x = block(x, i)
+    }
+    let head = model.token_embd.weight
+    if !model.tied_output {
+        head = model.output.weight
+    }
+    print(linear(rms_norm(slice_last(x, 0), model.output_norm.weight), head))
+}
+`;
+
+const MODELS: { name: string; opts: SynthOptions; tol: number }[] = [
+  { name: 'F32, separate head, MHA', opts: { type: T.F32, embd: 64, heads: 4, layers: 2 }, tol: 1e-3 },
+  { name: 'F16, tied head, GQA 4/2', opts: { type: T.F16, embd: 64, heads: 4, kvHeads: 2, tied: true }, tol: 1e-3 },
+  { name: 'Q8_0, GQA 8/2', opts: { type: T.Q8_0, embd: 128, heads: 8, kvHeads: 2, layers: 3 }, tol: 2e-3 },
+  { name: 'Q4_0, tied head', opts: { type: T.Q4_0, embd: 64, heads: 2, tied: true }, tol: 2e-3 },
+  { name: 'Q4_K, GQA 4/1', opts: { type: T.Q4_K, embd: 256, ff: 512, heads: 4, kvHeads: 1 }, tol: 2e-3 },
+  { name: 'Q6_K, separate head', opts: { type: T.Q6_K, embd: 256, ff: 256, heads: 2, layers: 1 }, tol: 2e-3 },
+];
+
+const PROMPT = [1, 300, 17, 42, 99, 260];
+
+describe('compiled programs on synthetic models match a TypeScript forward pass', function () {
+  this.timeout(300_000);
+
+  for (const m of MODELS) {
+    describe(m.name, () => {
+      const bytes = synthLlama({ ...m.opts, seed: 11 });
+      let ref: RefLlama;
+      before(async () => {
+        ref = await RefLlama.load(await readGguf(bytesSource(bytes)));
+      });
+
+      it(`logits within ${m.tol} of the reference`, async () => {
+        const r = await runProgram({ file: 'logits.tl', text: LOGITS_TL }, bytes, { ids: PROMPT });
+        r.program.destroy();
+        const got = JSON.parse(r.output) as number[];
+        const want = ref.logits(PROMPT);
+        assert.equal(got.length, want.length);
+        const diff = Math.max(...got.map((g, i) => Math.abs(g - want[i])));
+        assert.ok(diff < m.tol, `max |logit difference| ${diff}`);
+      });
+
+      it('examples/chat.tl generates the greedy tokens of the reference (KV cache on)', async () => {
+        const r = await runProgram({ file: 'examples/chat.tl' }, bytes, { prompt: 'hello world', max_tokens: 8, temperature: 0 });
+        r.program.destroy();
+        const prompt = r.program.tokenizer.encode('hello world', { addBos: true });
+        assert.equal(r.prompt_tokens, prompt.length);
+        assert.deepEqual(r.tokens, ref.greedy(prompt, 8).filter((t) => t !== ref.hp.eos_id));
+      });
+    });
+  }
+});
+
+describe('seeded sampling', function () {
+  this.timeout(120_000);
+  const bytes = synthLlama({ type: T.F32, embd: 64, heads: 4, seed: 5 });
+  const sample = (seed: number) => runProgram({ file: 'examples/chat.tl' }, bytes, { prompt: 'a', max_tokens: 12, temperature: 1.5, top_k: 0, top_p: 1, seed });
+
+  it('the same seed gives the same tokens; another seed gives others', async () => {
+    const [a, b, c] = [await sample(1), await sample(1), await sample(2)];
+    [a, b, c].forEach((r) => r.program.destroy());
+    assert.equal(a.tokens.length, 12);
+    assert.deepEqual(a.tokens, b.tokens);
+    assert.notDeepEqual(a.tokens, c.tokens);
+  });
+});

@@ -1,0 +1,156 @@
+// The lowering pass and the graph passes, as a table: source -> what the IR must hold.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { compile } from '../compiler/compile.ts';
+import type { Graph, HostStmt, IR } from '../compiler/ir.ts';
+import { DiagnosticError } from '../compiler/diagnostics.ts';
+import { fakeModel, TINYLLAMA } from './support/fake-model.ts';
+
+const small = fakeModel({ layers: 3, embd: 64, heads: 4, kvHeads: 2, ff: 96, vocab: 100 });
+
+function ops(g: Graph): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const n of g.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
+  return c;
+}
+
+function hostKinds(stmts: HostStmt[]): string[] {
+  return stmts.flatMap((s): string[] => {
+    if (s.k === 'for' || s.k === 'while') return [`${s.k}{`, ...hostKinds(s.body), '}'];
+    if (s.k === 'if') return ['if{', ...hostKinds(s.then), '}', ...(s.else.length ? ['else{', ...hostKinds(s.else), '}'] : [])];
+    return [s.k];
+  });
+}
+
+const lower = (src: string, passes = true): IR => compile(src, 't.tl', { model: small, noPasses: !passes });
+const main = (body: string, pre = '') => `let model = load_model("m.gguf")\n${pre}\nmain {\n${body}\n}`;
+
+interface Case {
+  name: string;
+  src: string;
+  passes?: boolean;
+  check(ir: IR): void;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'constants fold; print becomes a host statement',
+    src: main('let n = 2 + 3 * 4\nprint("n =", n)'),
+    check: (ir) => assert.deepEqual(ir.host, [{ k: 'print', args: [{ k: 'const', value: 'n =' }, { k: 'const', value: 14 }], end: '\n' }]),
+  },
+  {
+    name: 'a build-time false `if` disappears',
+    src: main('if model.n_layer > 10 { print("big") } else { print("small") }'),
+    check: (ir) => assert.deepEqual(ir.host.map((s) => s.k === 'print' && s.args[0]), [{ k: 'const', value: 'small' }]),
+  },
+  {
+    name: 'range(model.n_layer) unrolls: one rms_norm per layer, in one graph',
+    src: main('let x = embedding(model.token_embd.weight, [1, 2])\nfor i in range(model.n_layer) { x = rms_norm(x, model.blk[i].attn_norm.weight) }\nprint(x[0, 0])'),
+    check: (ir) => {
+      assert.equal(ir.graphs.length, 1);
+      assert.equal(ops(ir.graphs[0]).rms_norm, 3);
+      assert.deepEqual(hostKinds(ir.host), ['run', 'print']);
+    },
+  },
+  {
+    name: 'functions inline: no call is left, two scale ops',
+    src: main('let x = embedding(model.token_embd.weight, [1])\nprint(twice(twice(x))[0, 0])', 'fn twice(t: float32[?, ?]) -> float32[?, ?] { t * 2.0 }'),
+    check: (ir) => assert.equal(ops(ir.graphs[0]).scale, 2),
+  },
+  {
+    name: 'a loop with a data-dependent break stays a host loop around one graph call',
+    src: main('let ids = [1]\nfor step in range(5) {\n let logits = linear(embedding(model.token_embd.weight, ids), model.output.weight)\n let next = argmax(logits)\n if next == 2 { break }\n ids = append(ids, next)\n}'),
+    check: (ir) => {
+      assert.deepEqual(hostKinds(ir.host), ['let', 'for{', 'let', 'run', 'if{', 'break', '}', 'set', '}']);
+      assert.equal(ir.graphs[0].dims.join(), 'seq');
+    },
+  },
+  {
+    name: 'a run-time loop bound: arg("n", 3) stays in the host program',
+    src: main('let n = arg("n", 3)\nlet c = 0\nfor i in range(n) { c = c + 1 }\nprint(c)'),
+    check: (ir) => assert.deepEqual(hostKinds(ir.host), ['let', 'let', 'for{', 'set', '}', 'print']),
+  },
+  {
+    name: 'fuse-elementwise: x * sigmoid(x) then * up becomes one swiglu',
+    src: main('let x = embedding(model.token_embd.weight, [1, 2])\nlet g = linear(x, model.blk[0].ffn_gate.weight)\nlet u = linear(x, model.blk[0].ffn_up.weight)\nprint(((g * sigmoid(g)) * u)[0, 0])'),
+    check: (ir) => {
+      const c = ops(ir.graphs[0]);
+      assert.equal(c.swiglu, 1);
+      assert.equal(c.unary, undefined);
+      assert.equal(c.binary, undefined);
+    },
+  },
+  {
+    name: 'examples/chat.tl: fused attention per layer, no einsum left, KV cache on',
+    src: readFileSync('examples/chat.tl', 'utf8'),
+    check: (ir) => {
+      assert.equal(ir.graphs.length, 1);
+      const c = ops(ir.graphs[0]);
+      assert.equal(c.attention, 3);
+      assert.equal(c.einsum, undefined);
+      assert.equal(c.softmax, undefined);
+      assert.equal(c.linear, 3 * 7 + 1);
+      assert.ok(ir.graphs[0].incremental);
+    },
+  },
+  {
+    name: 'without the passes, chat.tl keeps its einsums and has no KV cache',
+    src: readFileSync('examples/chat.tl', 'utf8'),
+    passes: false,
+    check: (ir) => {
+      assert.equal(ops(ir.graphs[0]).einsum, 6);
+      assert.equal(ir.graphs[0].incremental, undefined);
+    },
+  },
+  {
+    name: 'reading a row of the sequence back turns the KV cache off',
+    src: main('let ids = [1]\nfor s in range(3) {\n let x = embedding(model.token_embd.weight, ids)\n print(x[0, 0])\n ids = append(ids, 5)\n}'),
+    check: (ir) => assert.equal(ir.graphs[0].incremental, undefined),
+  },
+];
+
+const ERRORS: { name: string; src: string; message: RegExp; at: string }[] = [
+  { name: 'a tensor the model lacks', src: main('let w = model.blk[0].attn_qq.weight\nprint(linear(embedding(model.token_embd.weight, [1]), w)[0, 0])'), message: /no tensor named 'blk\.0\.attn_qq\.weight'/, at: '4:9' },
+  { name: 'a layer past the last', src: main('print(rms_norm(embedding(model.token_embd.weight, [1]), model.blk[9].attn_norm.weight)[0, 0])'), message: /no tensor named 'blk\.9\.attn_norm\.weight'/, at: '4:57' },
+  { name: 'a linear whose width does not fit', src: main('let x = embedding(model.token_embd.weight, [1])\nprint(linear(x, model.blk[0].ffn_down.weight)[0, 0])'), message: /shape mismatch: linear: input \[1, 64\] has 64 features but the weight \[64, 96\] expects 96/, at: '5:7' },
+  { name: 'a reshape that changes the size', src: main('let x = embedding(model.token_embd.weight, [1, 2])\nprint(reshape(x, [3, 64])[0, 0])'), message: /cannot reshape \[2, 64\] to \[3, 64\]/, at: '5:7' },
+  { name: 'a builtin with too many arguments', src: main('print(softmax(1, 2, 3))'), message: /softmax takes 1 to 2 arguments, got 3/, at: '4:7' },
+  { name: 'assigning an undeclared name', src: main('y = 3'), message: /'y', which is not declared/, at: '4:1' },
+  { name: 'an unknown function', src: main('frobnicate(2)'), message: /unknown function 'frobnicate'/, at: '4:1' },
+];
+
+describe('lowering', () => {
+  for (const c of CASES) {
+    it(c.name, () => c.check(lower(c.src, c.passes ?? true)));
+  }
+
+  it('examples/tinyllama_chat.tl on a TinyLlama-shaped header: 22 layers of ops', function () {
+    let src: string;
+    try {
+      src = readFileSync('examples/tinyllama_chat.tl', 'utf8');
+    } catch {
+      return this.skip();
+    }
+    const ir = compile(src, 'examples/tinyllama_chat.tl', { model: fakeModel(TINYLLAMA) });
+    const g = ir.graphs.find((x) => x.nodes.some((n) => n.op === 'attention'))!;
+    assert.equal(ops(g).attention, 22);
+    assert.equal(ops(g).rms_norm, 22 * 2 + 1);
+  });
+
+  describe('errors point at the source', () => {
+    for (const e of ERRORS) {
+      it(e.name, () => {
+        assert.throws(
+          () => lower(e.src),
+          (err: unknown) => {
+            assert.ok(err instanceof DiagnosticError, String(err));
+            assert.match(err.message, e.message);
+            assert.match(err.message, new RegExp(`^t\\.tl:${e.at}: error:`));
+            assert.match(err.message, /\n\s+\d+ \| .*\n\s+\| \s*\^/); // the line and a caret
+            return true;
+          },
+        );
+      });
+    }
+  });
+});
