@@ -111,7 +111,9 @@ class Checker {
   private loopDepth = 0;
   /** Names assigned somewhere in the body being checked: a literal's shape does not follow them (`xs = xs + [x]` may grow). */
   private reassigned = new Set<string>();
-  private readonly imported = new Set<string>();
+  private readonly imported = new Set<string>(); // `file\0path` of each import followed
+  /** An import that could not be read: names it may declare are unknown, so none is reported as unknown. */
+  private unresolvedImport = false;
 
   constructor(private readonly options: CheckOptions) {}
 
@@ -122,35 +124,32 @@ class Checker {
   program(p: A.Program) {
     for (const t of TYPE_NAMES) this.globals.set(t, 'type');
     this.globals.set('python', 'module'); // python.call("f", ...)
-    this.declareGlobals(p, p.file);
+    this.declareGlobals(p);
     this.reassigned = assignedNames(p.items);
     for (const item of p.items) this.item(item);
   }
 
   // ---- declarations: every top-level name is visible everywhere, whatever the order
 
-  private declareGlobals(p: A.Program, from: string) {
+  private declareGlobals(p: A.Program, imported = false) {
     const declare = (name: string, kind: Global, at: { span: A.Span }, unique = false) => {
-      const before = this.globals.get(name);
-      if (unique && before === kind && p.file === from) {
-        this.error(`${kind} '${name}' is defined twice`, at);
-      }
+      if (unique && !imported && this.globals.get(name) === kind) this.error(`${kind} '${name}' is defined twice`, at);
       this.globals.set(name, kind);
       if (kind === 'variable' || kind === 'tensor' || kind === 'entity' || kind === 'embedding' || kind === 'module') this.root.names.set(name, undefined);
     };
     for (const item of p.items) {
       switch (item.kind) {
         case 'Import': {
-          const key = `${from}\0${item.path}`;
-          if (this.imported.has(key)) break;
+          const key = `${p.file}\0${item.path}`;
+          if (this.imported.has(key)) break; // import cycles end here
           this.imported.add(key);
-          const lib = this.options.resolveImport?.(item.path, from);
-          if (lib) this.declareGlobals(lib, lib.file);
-          else this.globals.set(`import:${item.path}`, 'module'); // names from it are unknown: see unknownName
+          const lib = this.options.resolveImport?.(item.path, p.file);
+          if (lib) this.declareGlobals(lib, true);
+          else this.unresolvedImport = true;
           break;
         }
         case 'FnDecl':
-          if (this.functions.has(item.name) && from === p.file) this.error(`function '${item.name}' is defined twice`, item);
+          if (this.functions.has(item.name) && !imported) this.error(`function '${item.name}' is defined twice`, item);
           this.functions.set(item.name, [...(this.functions.get(item.name) ?? []), item]);
           declare(item.name, 'function', item);
           break;
@@ -369,14 +368,9 @@ class Checker {
   private atom(call: A.Call, scope: Scope) {
     if (call.callee.kind !== 'Ident') return;
     const name = call.callee.name;
-    if (this.globals.get(name) !== 'relation' && !this.hasUnresolvedImport()) {
+    if (this.globals.get(name) !== 'relation' && !this.unresolvedImport) {
       this.error(`unknown relation '${name}'${this.suggest(name, scope)}`, call.callee);
     }
-  }
-
-  private hasUnresolvedImport(): boolean {
-    for (const [k, v] of this.globals) if (v === 'module' && k.startsWith('import:')) return true;
-    return false;
   }
 
   // ---- expressions: each returns its shape when known statically
@@ -467,7 +461,7 @@ class Checker {
     if (found) return found.shape;
     const kind = this.globals.get(e.name);
     if (kind === 'function') this.error(`'${e.name}' is a function: call it, '${e.name}(...)'`, e);
-    else if (!kind && !this.hasUnresolvedImport()) this.error(`unknown name '${e.name}'${this.suggest(e.name, scope)}`, e);
+    else if (!kind && !this.unresolvedImport) this.error(`unknown name '${e.name}'${this.suggest(e.name, scope)}`, e);
     return undefined;
   }
 
@@ -496,7 +490,7 @@ class Checker {
     if (!b) {
       if (scope.lookup(name)) this.error(`'${name}' is a variable, not a function`, e.callee);
       else if (kind) this.error(`${kind} '${name}' cannot be called`, e.callee);
-      else if (!this.hasUnresolvedImport()) this.error(`unknown function '${name}'${this.suggest(name, scope, true)}`, e.callee);
+      else if (!this.unresolvedImport) this.error(`unknown function '${name}'${this.suggest(name, scope, true)}`, e.callee);
       return undefined;
     }
     if (n < b.minArgs || n > b.maxArgs) {
@@ -579,7 +573,6 @@ class Checker {
     let best: string | undefined;
     let bestD = Math.min(2, Math.floor(name.length / 3));
     for (const c of candidates) {
-      if (c.includes(':')) continue;
       const d = distance(name, c);
       if (d > 0 && d <= bestD) [best, bestD] = [c, d];
     }

@@ -47,27 +47,29 @@ const TOKEN_GROUPS: { word: string; tokens: string[]; absorbs?: string[] }[] = [
 const CONTINUATIONS = new Set(['an operator', "'.'", "'['", "'as'", "'?'", "'<-'", "'<'", "'='", "':='", "'+='", "'-='", "'*='", "'/='", "';'", "'..'", "'learnable'", "'frozen'", "'::'", "'then'"]);
 
 function expectedWords(failures: { getText(): string; getType(): string; isFluffy(): boolean }[]): string[] {
-  const words = new Set<string>();
-  for (const f of failures) {
-    if (f.isFluffy()) continue;
+  const word = (f: { getText(): string; getType(): string }) => {
     const text = f.getText();
-    if (f.getType() === 'description') words.add(text === 'end of input' ? 'the end of the file' : text);
-    else if (f.getType() === 'string') words.add(`'${text}'`);
-  }
+    if (f.getType() === 'description') return text === 'end of input' ? 'the end of the file' : text;
+    return f.getType() === 'string' ? `'${text}'` : undefined;
+  };
+  // Ohm calls a failure fluffy when an iteration (`Stmt*`) stopped there: not worth listing one by one,
+  // but it still says what kind of thing could have come next ("a statement").
+  const words = new Set(failures.filter((f) => !f.isFluffy()).map(word).filter((w) => w !== undefined));
+  const all = new Set(failures.map(word).filter((w) => w !== undefined));
   const concepts: string[] = [];
   for (const { word, tokens, absorbs = [] } of TOKEN_GROUPS) {
-    if (tokens.filter((t) => words.has(t)).length >= tokens.length / 2) {
+    if (tokens.filter((t) => all.has(t)).length >= tokens.length / 2) {
       concepts.push(word);
       for (const t of [...tokens, ...absorbs]) words.delete(t);
     }
   }
   if (words.has('a field or method name')) words.delete('an identifier');
-  // A statement may be an expression, and a top-level statement a declaration's neighbour: keep the broader word.
-  if (concepts.includes('a statement')) concepts.splice(concepts.indexOf('an expression') >>> 0, concepts.includes('an expression') ? 1 : 0);
+  // Where a statement may come, so may an expression: say only the broader word.
+  const said = concepts.includes('a statement') ? concepts.filter((c) => c !== 'an expression') : concepts;
   const rest = [...words];
   const kept = rest.filter((w) => !CONTINUATIONS.has(w));
   // Closing brackets and separators first: they are what is most often missing.
-  return [...(kept.length || concepts.length ? kept : rest), ...concepts];
+  return [...(kept.length || said.length ? kept : rest), ...said];
 }
 
 function syntaxError(match: ohm.MatchResult, text: string, file: string): DiagnosticError {

@@ -22,10 +22,18 @@ export interface Dispatch {
   workgroups: Workgroups;
 }
 
-export class KernelRunner {
-  private pipelines = new Map<string, GPUComputePipeline>();
+// Pipelines per device, shared by every runner on it: compiling WGSL is the slow part
+// (seconds for some kernels on a software adapter).
+const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
-  constructor(readonly gpu: Gpu) {}
+export class KernelRunner {
+  private pipelines: Map<string, GPUComputePipeline>;
+
+  constructor(readonly gpu: Gpu) {
+    let cache = pipelineCache.get(gpu.device);
+    if (!cache) pipelineCache.set(gpu.device, (cache = new Map()));
+    this.pipelines = cache;
+  }
 
   get device(): GPUDevice {
     return this.gpu.device;

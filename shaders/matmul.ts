@@ -2,11 +2,17 @@
 //   x: (M, K) f32, W: (N, K) in its GGUF type (a tensor of GGUF shape [K, N]), y: (M, yStride) f32.
 // One template for all types (the decoders live in dequant.ts), specialized per (type, K, N, tiling).
 //
-// A workgroup of 64 threads covers ROWS = 64 / TK weight rows × MT rows of x. Neighbouring threads
-// take neighbouring rows; the TK threads of a row split its K units between them (unit u goes to
-// thread u % TK) and add their sums in workgroup memory at the end. Each thread decodes a weight
-// unit once and uses it for all MT rows of x: MT = 1 for decode (a mat-vec: every weight byte is
-// read once), MT = 8 for prefill.
+// A workgroup of 64 threads covers 64 / TK weight rows × MT rows of x. The TK threads of a row split
+// its K units (unit u goes to thread u % TK) and add their sums in workgroup memory at the end. Each
+// thread decodes a weight unit once and uses it for all MT rows of x: MT = 1 for decode (a mat-vec
+// reading every weight byte once), MT = 8 for prefill.
+//
+// Two tunings (see runtime/ops/matmul.ts):
+// - TK > 1 (GPUs): neighbouring threads read neighbouring units of one row, so loads coalesce.
+// - TK = 1 (CPU adapters such as lavapipe, where a subgroup is one SIMD register): every thread owns
+//   a row and all threads walk K in step, so x is the same for all of them. With `subgroups` each
+//   lane loads one vec4 of x and the others take it with subgroupBroadcast: on lavapipe that is
+//   several times faster than loading x per thread. Subgroups narrower than 8 use plain loads.
 import type { GgmlType } from '../runtime/weights.ts';
 import type { Kernel } from './kernel.ts';
 import { codec } from './dequant.ts';
@@ -14,11 +20,12 @@ import { typeName } from '../runtime/quant.ts';
 
 export interface MatmulSpec {
   type: GgmlType;
-  K: number;       // row length of W and x
-  N: number;       // rows of W in this buffer
-  yStride: number; // row length of y (N of the whole tensor when W is split in chunks)
-  mTile: number;   // rows of x per workgroup: 1 for decode
+  K: number;             // row length of W and x
+  N: number;             // rows of W in this buffer
+  yStride: number;       // row length of y (N of the whole tensor when W is split in chunks)
+  mTile: number;         // MT: rows of x per workgroup, 1 for decode
   threadsPerRow: number; // TK: a power of two from 1 to 64
+  subgroups: boolean;    // share x loads with subgroupBroadcast (used when TK = 1)
 }
 
 export const MATMUL_THREADS = 64;
@@ -30,21 +37,36 @@ export function matmulRowsPerGroup(spec: MatmulSpec): number {
 
 export function matmulKernel(spec: MatmulSpec): Kernel {
   const { type, K, N, yStride, mTile: MT, threadsPerRow: TK } = spec;
+  const subgroups = spec.subgroups && TK === 1;
   const c = codec(type, K);
   const u4 = c.unit / 4;
   const rows = MATMUL_THREADS / TK;
   const each = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
-  const sum = (m: number) => `hsum(${each(u4, (i) => `wv[${i}] * x[xr${m} + xoff(u, ${i}u) / 4u]`, ' + ')})`;
-  // With TK > 1 the TK partial sums of each output meet in workgroup memory.
-  const reduce = TK === 1 ? '' : `
-  ${each(MT, (m) => `part[(kt * MT + ${m}u) * ROWS + r] = a${m};`, '\n  ')}
+  const list = (n: number, f: (i: number) => string) => each(n, f, ', ');
+
+  // x values of unit u in the x row starting at vec4 xr: array<vec4f, u4>.
+  const plainX = `array<vec4f, ${u4}>(${list(u4, (i) => `x[xr + xoff(u, ${i}u) / 4u]`)})`;
+  const lanes = Math.min(u4, 8); // lanes that load a piece of x, each one vec4 per 8 of the unit
+  const loadX = subgroups ? /* wgsl */ `
+fn load_x(xr: u32, u: u32, lane: u32, width: u32) -> array<vec4f, ${u4}> {
+  if (width < ${lanes}u) { return ${plainX}; }
+  let l = lane & ${lanes - 1}u;
+${each(Math.ceil(u4 / 8), (h) => `  let v${h} = x[xr + xoff(u, ${8 * h}u + l) / 4u];`)}
+  return array<vec4f, ${u4}>(${list(u4, (i) => `subgroupBroadcast(v${i >> 3}, ${i & 7}u)`)});
+}` : /* wgsl */ `
+fn load_x(xr: u32, u: u32) -> array<vec4f, ${u4}> { return ${plainX}; }`;
+  const xArgs = subgroups ? ', lane, width' : '';
+
+  const reduce = TK === 1 ? '' : /* wgsl */ `
+  // The TK partial sums of each output meet in workgroup memory.
+${each(MT, (m) => `  part[(${m}u * ROWS + r) * TK + kt] = a${m};`)}
   workgroupBarrier();
   if (kt != 0u) { return; }
   for (var t = 1u; t < TK; t++) {
-    ${each(MT, (m) => `a${m} += part[(t * MT + ${m}u) * ROWS + r];`, '\n    ')}
+${each(MT, (m) => `    a${m} += part[(${m}u * ROWS + r) * TK + t];`)}
   }`;
 
-  const wgsl = /* wgsl */ `
+  const wgsl = /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;     // (M, K)
 @group(0) @binding(1) var<storage, read> w: array<u32>;       // (N, K) raw ${typeName(type)} bytes
 @group(0) @binding(2) var<storage, read_write> y: array<f32>; // (M, ${yStride}); this kernel writes columns col0 .. col0 + ${N}
@@ -58,35 +80,35 @@ const TK = ${TK}u;            // threads per row
 const ROWS = ${rows}u;        // rows per workgroup
 const ROW_TILES = ${Math.ceil(N / rows)}u;
 const MT = ${MT}u;            // rows of x per workgroup
-${TK === 1 ? '' : `var<workgroup> part: array<f32, ${MATMUL_THREADS * MT}>; // (TK, MT, ROWS)`}
-${c.wgsl}
+${TK === 1 ? '' : `var<workgroup> part: array<f32, ${MATMUL_THREADS * MT}>; // (MT, ROWS, TK)`}
+${c.wgsl}${loadX}
 fn hsum(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 
 @compute @workgroup_size(${MATMUL_THREADS})
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u${subgroups ? ',\n        @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) width: u32' : ''}) {
   let tile = wid.x + wid.y * p.gridX;
   let m0 = (tile / ROW_TILES) * MT;
   if (m0 >= p.M) { return; }
-  let r = lid % ROWS;
-  let kt = lid / ROWS;
+  let r = lid / TK;
+  let kt = lid % TK;
   let row = (tile % ROW_TILES) * ROWS + r;
-  // A row past N (or an x row past M) repeats the last one, keeping the loop branch-free; it is not written.
+  // A row past N (or an x row past M) repeats the last one, so control flow stays uniform; it is not written.
   let rb = min(row, N - 1u) * ROW_BYTES;
 ${each(MT, (m) => `  let xr${m} = min(m0 + ${m}u, p.M - 1u) * ${K / 4}u;`)}
 ${each(MT, (m) => `  var a${m} = 0.0;`)}
-  for (var u = ${TK === 1 ? '0u' : 'kt'}; u < UNITS; u += TK) { // with TK = 1, u is uniform: x loads are broadcasts
+  for (var u = ${TK === 1 ? '0u' : 'kt'}; u < UNITS; u += TK) {
     let wv = decode(rb, u);
-${each(MT, (m) => `    a${m} += ${sum(m)};`)}
+${each(MT, (m) => `    { let xv = load_x(xr${m}, u${xArgs}); a${m} += hsum(${each(u4, (i) => `wv[${i}] * xv[${i}]`, ' + ')}); }`)}
   }
 ${reduce}
   if (row >= N) { return; }
-  let col = p.col0 + row;
-${each(MT, (m) => `  if (m0 + ${m}u < p.M) { y[(m0 + ${m}u) * ${yStride}u + col] = a${m}; }`)}
+${each(MT, (m) => `  if (m0 + ${m}u < p.M) { y[(m0 + ${m}u) * ${yStride}u + p.col0 + row] = a${m}; }`)}
 }
 `;
   return {
-    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}_t${TK}`,
+    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}_t${TK}${subgroups ? '_sg' : ''}`,
     wgsl,
     bindings: ['read', 'read', 'read_write', 'uniform'],
+    features: subgroups ? ['subgroups'] : undefined,
   };
 }

@@ -111,6 +111,7 @@ async function load(open: () => Promise<ByteSource> | ByteSource): Promise<boole
   model?.release();
   model = undefined;
   $('hparams').replaceChildren();
+  $('load-info').textContent = '';
   $('error').hidden = true;
   setState('loading');
   try {
@@ -121,7 +122,8 @@ async function load(open: () => Promise<ByteSource> | ByteSource): Promise<boole
     const header = await readModel(source);
     showHeader(header);
     model = await loadModel(gpu, header, programText, showProgress);
-    $('progress-text').textContent += `; chat.tl compiled in ${model.compileMs.toFixed(0)} ms, loaded in ${(model.loadMs / 1000).toFixed(2)} s`;
+    $('load-info').textContent = `chat.tl compiled for it in ${model.compileMs.toFixed(0)} ms; weights and shaders loaded in ${(model.loadMs / 1000).toFixed(2)} s.`;
+    $<HTMLTextAreaElement>('prompt').placeholder = 'Write the start of a story, or a message (Enter sends, Shift+Enter is a new line)';
     busy = false;
     setState('loaded');
     $('prompt').focus();

@@ -10,6 +10,7 @@ import { inspectCommand } from './inspect.ts';
 import { serveWebCommand } from './serve-web.ts';
 import { synthCommand } from './synth.ts';
 import { tokenizeCommand } from './tokenize.ts';
+import { benchCommand } from './bench.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, parseCommand, checkCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand];
+export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, parseCommand, checkCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand, benchCommand];

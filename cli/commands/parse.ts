@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type * as A from '../../compiler/ast.ts';
-import { DiagnosticError } from '../../compiler/diagnostics.ts';
 import { parse } from '../../compiler/parse.ts';
 import { TlcError } from '../../runtime/errors.ts';
 
@@ -29,7 +28,7 @@ export function summarize(p: A.Program): string {
   walk(p.items);
   const top = p.items.filter((i) => !isDecl(i)).length;
   statements += top;
-  const fns = p.items.filter((i) => i.kind === 'FnDecl').length;
+  const fns = p.items.reduce((n, i) => n + (i.kind === 'FnDecl' ? 1 : i.kind === 'ImplBlock' ? i.methods.length : 0), 0);
   const parts = [`${fns} function${fns === 1 ? '' : 's'}`];
   if (p.items.some((i) => i.kind === 'MainBlock')) parts.push('main');
   const tests = p.items.filter((i) => i.kind === 'TestBlock').length;
@@ -81,5 +80,3 @@ export const parseCommand: CommandModule<{}, { files: string[]; ast?: boolean; s
     if (failed) process.exitCode = 1;
   },
 };
-
-export { DiagnosticError };

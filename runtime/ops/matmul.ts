@@ -6,9 +6,29 @@ import type { Kernel } from '../../shaders/kernel.ts';
 import { matmulKernel, matmulRowsPerGroup, type MatmulSpec } from '../../shaders/matmul.ts';
 import { embeddingKernel, embeddingUnits, EMBEDDING_THREADS, type EmbeddingSpec } from '../../shaders/embedding.ts';
 import { TlcError } from '../errors.ts';
+import type { Gpu } from '../device.ts';
 
 /** Rows of x per workgroup when M > 1 (prefill): each decoded weight is reused this many times. */
 export const PREFILL_M_TILE = 8;
+
+/** How the matmul kernels lay threads out (see shaders/matmul.ts); pick with tuningFor. */
+export interface WeightKernelTuning {
+  threadsPerRow: number; // threads splitting one row's K: 1 on CPU adapters, more on GPUs
+  subgroups: boolean;    // share x loads with subgroupBroadcast (needs the 'subgroups' feature)
+}
+
+/** What works on any adapter; tuneWeightKernels picks the fast one for a device. */
+let tuning: WeightKernelTuning = { threadsPerRow: 1, subgroups: false };
+
+export function tuningFor(gpu: Gpu): WeightKernelTuning {
+  const cpu = gpu.info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(gpu.info.adapter);
+  return cpu ? { threadsPerRow: 1, subgroups: gpu.hasSubgroups } : { threadsPerRow: 16, subgroups: false };
+}
+
+/** Sets the tuning of the kernels linear() makes from now on: call once after opening the device. */
+export function tuneWeightKernels(t: Gpu | WeightKernelTuning): void {
+  tuning = 'device' in t ? tuningFor(t) : { ...t };
+}
 
 /**
  * y = x @ W^T. x: (M, K) f32, w: GGUF shape [K, N] (N rows of K values), y: (M, N) f32.
@@ -22,7 +42,7 @@ export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: n
   if (M === 0) return [];
   const mTile = M === 1 ? 1 : PREFILL_M_TILE;
   return w.chunks.map((chunk) => {
-    const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile, threadsPerRow: Number((globalThis as any).process?.env?.TLC_TK ?? 1) };
+    const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile, ...tuning };
     const kernel = memo(`matmul ${JSON.stringify(spec)}`, () => matmulKernel(spec));
     const [workgroups, gridX] = grid(Math.ceil(chunk.rows / matmulRowsPerGroup(spec)) * Math.ceil(M / mTile));
     return { kernel, bindings: [x, chunk.buffer, y], params: new Uint32Array([M, chunk.rowStart, gridX, 0]), workgroups };
