@@ -9,6 +9,7 @@ import { bytesSource, type ByteSource } from '../runtime/bytes.ts';
 import { fileSource } from '../runtime/node/file.ts';
 import { synthLlama } from '../runtime/gguf-writer.ts';
 import { TlcError } from '../runtime/errors.ts';
+import { modelInfo, type ModelInfo } from '../compiler/model-info.ts';
 
 export const DEMO_MODEL = '<demo: synthetic random weights>';
 
@@ -19,7 +20,10 @@ export interface ResolvedModel {
   demo: boolean;
 }
 
-export async function openModel(p: string): Promise<ResolvedModel> {
+export async function openModel(p: string): Promise<ResolvedModel>;
+export async function openModel(p: string | undefined): Promise<ResolvedModel | undefined>;
+export async function openModel(p: string | undefined): Promise<ResolvedModel | undefined> {
+  if (p === undefined) return undefined;
   if (p === DEMO_MODEL) {
     const source = bytesSource(synthLlama({ layers: 2, embd: 64, heads: 4, kvHeads: 2, vocab: 320, ctx: 256, seed: 7, name: 'tlc demo (random weights)' }), DEMO_MODEL);
     return { path: p, source, file: await readGguf(source), demo: true };
@@ -29,9 +33,17 @@ export async function openModel(p: string): Promise<ResolvedModel> {
   return { path: p, source, file: await readGguf(source), demo: false };
 }
 
-/** The model path a program names itself: load_model("x.gguf") or load_model(arg("model", "x.gguf")). */
-export function programModelPath(source: string, file: string): string | undefined {
-  let found: string | undefined;
+/** What the compiler needs of a model (its path as the artifact will record it). */
+export function infoOf(model: ResolvedModel | undefined): ModelInfo | undefined {
+  return model && { ...modelInfo(model.file), path: model.demo ? model.path : path.resolve(model.path) };
+}
+
+/**
+ * The model path a program names itself: load_model("x.gguf") or load_model(arg("model", "x.gguf")).
+ * `null` when it calls load_model without a literal path, undefined when it loads no model.
+ */
+export function programModelPath(source: string, file: string): string | null | undefined {
+  let found: string | null | undefined;
   const visit = (node: unknown): void => {
     if (found || !node || typeof node !== 'object') return;
     const n = node as A.Call;
@@ -39,18 +51,23 @@ export function programModelPath(source: string, file: string): string | undefin
       const a = n.args[0];
       if (a?.kind === 'Lit' && a.type === 'string') found = a.value;
       else if (a?.kind === 'Call' && a.callee.kind === 'Ident' && a.callee.name === 'arg' && a.args[1]?.kind === 'Lit' && a.args[1].type === 'string') found = a.args[1].value;
+      else found = null;
       return;
     }
     for (const v of Object.values(node)) if (typeof v === 'object') visit(v);
   };
   visit(parse(source, file));
-  return found === undefined ? undefined : path.resolve(path.dirname(file), found);
+  return typeof found === 'string' ? path.resolve(path.dirname(file), found) : found;
 }
 
-/** --model, else the program's default path when it exists, else the demo model (with a notice). */
-export function chooseModel(given: string | undefined, source: string, file: string, say: (msg: string) => void): string {
+/**
+ * --model, else the program's default path when it exists, else the demo model (with a notice);
+ * undefined for a program that loads no model.
+ */
+export function chooseModel(given: string | undefined, source: string, file: string, say: (msg: string) => void): string | undefined {
   if (given) return given;
   const own = programModelPath(source, file);
+  if (own === undefined) return undefined;
   if (own && existsSync(own)) return own;
   say(`tlc: no model given (--model) and ${own ? `${own} does not exist` : 'the program names none'}; using a small synthetic demo model with RANDOM weights: its text is noise.`);
   return DEMO_MODEL;

@@ -13,17 +13,17 @@ export interface Artifact {
   format: typeof ARTIFACT_FORMAT;
   version: number;
   source: { file: string; text: string; hash: string };
-  model: { path: string; fingerprint: string; name?: string };
+  model?: { path: string; fingerprint: string; name?: string }; // absent: the program loads no model
   ir: IR;
 }
 
-export function build(source: string, file: string, model: ModelInfo): Artifact {
+export function build(source: string, file: string, model?: ModelInfo): Artifact {
   const ir = compile(source, file, { model });
   return {
     format: ARTIFACT_FORMAT,
     version: ARTIFACT_VERSION,
     source: { file, text: source, hash: hash(source) },
-    model: { path: model.path, fingerprint: model.fingerprint, name: model.hparams.name },
+    ...(model ? { model: { path: model.path, fingerprint: model.fingerprint, name: model.hparams.name } } : {}),
     ir,
   };
 }

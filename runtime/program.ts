@@ -53,15 +53,21 @@ export interface RunResult {
 export class Program {
   private constructor(
     readonly artifact: Artifact,
-    readonly file: GgufFile,
-    readonly tokenizer: Tokenizer,
+    readonly file: GgufFile | undefined,
+    readonly tokenizer: Tokenizer | undefined,
     private executors: Map<number, GraphExecutor>,
     private loadMs: number,
     private opts: LoadOptions,
   ) {}
 
-  static async load(gpu: Gpu, artifact: Artifact, model: ByteSource, opts: LoadOptions = {}): Promise<Program> {
+  static async load(gpu: Gpu, artifact: Artifact, model: ByteSource | undefined, opts: LoadOptions = {}): Promise<Program> {
     const t0 = performance.now();
+    const runner = new KernelRunner(gpu);
+    if (!artifact.model || !model) {
+      if (artifact.model) throw new TlcError(`${artifact.source.file} needs a model: pass the GGUF file it was built for (${artifact.model.path}).`);
+      const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, new Map(), { ctx: opts.ctx ?? 4096 })]));
+      return new Program(artifact, undefined, undefined, executors, performance.now() - t0, opts);
+    }
     const file = opts.file ?? (await readGguf(model));
     const info = modelInfo(file);
     if (info.fingerprint !== artifact.model.fingerprint) {
@@ -73,7 +79,6 @@ export class Program {
     const weights: Map<string, WeightTensor> = await uploadWeights(gpu.device, file, names, { onProgress: opts.onProgress });
     const hp = llamaHParams(file);
     const ctx = opts.ctx ?? Math.min(hp.n_ctx_train, 4096);
-    const runner = new KernelRunner(gpu);
     const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx })]));
     for (const e of executors.values()) e.warm();
     const tokenizer = tokenizerFromGguf(file.metadata, model.name);
@@ -88,7 +93,7 @@ export class Program {
     const prefill = { ms: 0, tokens: 0 };
     const decode = { ms: 0, tokens: 0 };
     let stopped = false;
-    const eos = llamaHParams(this.file).eos_id;
+    const eos = this.file ? llamaHParams(this.file).eos_id : undefined;
 
     try {
       await runHost(this.artifact.ir.host, {
@@ -97,8 +102,11 @@ export class Program {
         env: (name) => io.env?.(name),
         random: () => rng.next(),
         signal: io.signal,
-        tokenizer: () => this.tokenizer,
-        chatTemplate: this.file.metadata['tokenizer.chat_template'] as string | undefined,
+        tokenizer: () => {
+          if (!this.tokenizer) throw new TlcError('this program has no model, so it has no tokenizer: load_model(...) first');
+          return this.tokenizer;
+        },
+        chatTemplate: this.file?.metadata['tokenizer.chat_template'] as string | undefined,
         loadTokenizer: async (path) => {
           if (!this.opts.readText) throw new TlcError(`load_tokenizer("${path}"): reading tokenizer files is not available here`);
           const { tokenizerFromHfJson } = await import('./tokenizer/index.ts');
@@ -130,14 +138,14 @@ export class Program {
       if (!(e instanceof StoppedError)) throw e;
       stopped = true;
     }
-    const last = tokens[tokens.length - 1];
+    const last = tokens.length ? tokens[tokens.length - 1] : undefined;
     // The EOS token ends generation; it is not part of the text.
-    const generated = last === eos ? tokens.slice(0, -1) : tokens;
+    const generated = last !== undefined && last === eos ? tokens.slice(0, -1) : tokens;
     return {
       prompt_tokens: promptTokens,
       tokens: generated,
-      text: this.tokenizer.decode(generated),
-      stopped_by: stopped ? 'stopped' : last === eos ? 'eos' : tokens.length ? 'max_tokens' : 'end',
+      text: this.tokenizer?.decode(generated) ?? '',
+      stopped_by: stopped ? 'stopped' : last === undefined ? 'end' : last === eos ? 'eos' : 'max_tokens',
       timings: {
         load_ms: round(this.loadMs),
         prefill_ms: round(prefill.ms),

@@ -57,13 +57,16 @@ ${each(Math.ceil(u4 / 8), (h) => `  let v${h} = x[xr + xoff(u, ${8 * h}u + l) / 
 fn load_x(xr: u32, u: u32) -> array<vec4f, ${u4}> { return ${plainX}; }`;
   const xArgs = subgroups ? ', lane, width' : '';
 
+  const first = TK === 1 ? '0u' : 'kt'; // with TK = 1 every thread walks the same units: x is uniform
+  const dot = `hsum(${each(u4, (i) => `wv[${i}] * xv[${i}]`, ' + ')})`;
+  const acc = (m: string) => (MT === 1 ? 'a' : `a[${m}]`);
   const reduce = TK === 1 ? '' : /* wgsl */ `
   // The TK partial sums of each output meet in workgroup memory.
-${each(MT, (m) => `  part[(${m}u * ROWS + r) * TK + kt] = a${m};`)}
+  for (var m = 0u; m < MT; m++) { part[(m * ROWS + r) * TK + kt] = ${acc('m')}; }
   workgroupBarrier();
   if (kt != 0u) { return; }
-  for (var t = 1u; t < TK; t++) {
-${each(MT, (m) => `    a${m} += part[(${m}u * ROWS + r) * TK + t];`)}
+  for (var m = 0u; m < MT; m++) {
+    for (var t = 1u; t < TK; t++) { ${acc('m')} += part[(m * ROWS + r) * TK + t]; }
   }`;
 
   const wgsl = /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
@@ -80,6 +83,8 @@ const TK = ${TK}u;            // threads per row
 const ROWS = ${rows}u;        // rows per workgroup
 const ROW_TILES = ${Math.ceil(N / rows)}u;
 const MT = ${MT}u;            // rows of x per workgroup
+const K4 = ${K / 4}u;
+const YS = ${yStride}u;       // row length of y
 ${TK === 1 ? '' : `var<workgroup> part: array<f32, ${MATMUL_THREADS * MT}>; // (MT, ROWS, TK)`}
 ${c.wgsl}${loadX}
 fn hsum(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
@@ -92,17 +97,27 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let r = lid / TK;
   let kt = lid % TK;
   let row = (tile % ROW_TILES) * ROWS + r;
-  // A row past N (or an x row past M) repeats the last one, so control flow stays uniform; it is not written.
+  // A row past N repeats the last one, so control flow stays uniform; it is not written.
   let rb = min(row, N - 1u) * ROW_BYTES;
-${each(MT, (m) => `  let xr${m} = min(m0 + ${m}u, p.M - 1u) * ${K / 4}u;`)}
-${each(MT, (m) => `  var a${m} = 0.0;`)}
-  for (var u = ${TK === 1 ? '0u' : 'kt'}; u < UNITS; u += TK) {
+${MT === 1 ? `  let xr = m0 * K4;
+  var a = 0.0;
+  for (var u = ${first}; u < UNITS; u += TK) {
     let wv = decode(rb, u);
-${each(MT, (m) => `    { let xv = load_x(xr${m}, u${xArgs}); a${m} += hsum(${each(u4, (i) => `wv[${i}] * xv[${i}]`, ' + ')}); }`)}
-  }
+    let xv = load_x(xr, u${xArgs});
+    a += ${dot};
+  }` : `  // The loop over x rows is not unrolled, so the kernel stays small (lavapipe compiles it fast).
+  let mn = min(MT, p.M - m0);
+  var a: array<f32, ${MT}>;
+  for (var u = ${first}; u < UNITS; u += TK) {
+    let wv = decode(rb, u);
+    for (var m = 0u; m < mn; m++) {
+      let xv = load_x((m0 + m) * K4, u${xArgs});
+      a[m] += ${dot};
+    }
+  }`}
 ${reduce}
   if (row >= N) { return; }
-${each(MT, (m) => `  if (m0 + ${m}u < p.M) { y[(m0 + ${m}u) * ${yStride}u + p.col0 + row] = a${m}; }`)}
+${MT === 1 ? '  y[m0 * YS + p.col0 + row] = a;' : `  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = a[m]; }`}
 }
 `;
   return {

@@ -2,8 +2,7 @@ import type { CommandModule } from 'yargs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from '../../compiler/artifact.ts';
-import { modelInfo } from '../../compiler/model-info.ts';
-import { chooseModel, openModel } from '../model.ts';
+import { chooseModel, infoOf, openModel } from '../model.ts';
 import { readSource } from '../source.ts';
 
 export const LAST_BUILD = path.join('build', 'last');
@@ -27,7 +26,7 @@ export const buildCommand: CommandModule<{}, Args> = {
     const source = readSource(argv.file);
     const modelPath = chooseModel(argv.model, source, argv.file, (m) => console.error(m));
     const model = await openModel(modelPath);
-    const info = { ...modelInfo(model.file), path: model.demo ? model.path : path.resolve(model.path) };
+    const info = infoOf(model);
     const artifact = build(source, argv.file, info);
     const out = argv.out ?? path.join('build', `${path.basename(argv.file, '.tl')}.tlc.json`);
     mkdirSync(path.dirname(out), { recursive: true });
@@ -36,7 +35,7 @@ export const buildCommand: CommandModule<{}, Args> = {
     writeFileSync(LAST_BUILD, path.resolve(out));
     const nodes = artifact.ir.graphs.reduce((n, g) => n + g.nodes.length, 0);
     const cached = artifact.ir.graphs.filter((g) => g.incremental).length;
-    console.log(`${out}: ${artifact.ir.graphs.length} graph${artifact.ir.graphs.length === 1 ? '' : 's'} (${nodes} ops${cached ? `, ${cached} with a KV cache` : ''}), ${artifact.ir.weights.length} weights, for ${model.demo ? 'the demo model' : info.path}`);
+    console.log(`${out}: ${artifact.ir.graphs.length} graph${artifact.ir.graphs.length === 1 ? '' : 's'} (${nodes} ops${cached ? `, ${cached} with a KV cache` : ''}), ${artifact.ir.weights.length} weights${!info ? ' (no model)' : model?.demo ? ', for the demo model' : `, for ${info.path}`}`);
   },
 };
 

@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { compile } from '../../compiler/compile.ts';
-import { modelInfo } from '../../compiler/model-info.ts';
 import { printIR } from '../../compiler/ir-print.ts';
-import { chooseModel, openModel } from '../model.ts';
+import { chooseModel, infoOf, openModel } from '../model.ts';
 import { readSource } from '../source.ts';
 
 interface Args {
@@ -24,7 +23,7 @@ export const irCommand: CommandModule<{}, Args> = {
   handler: async (argv) => {
     const source = readSource(argv.file);
     const model = await openModel(chooseModel(argv.model, source, argv.file, (m) => console.error(m)));
-    const ir = compile(source, argv.file, { model: { ...modelInfo(model.file), path: model.path }, noPasses: !argv.passes });
+    const ir = compile(source, argv.file, { model: infoOf(model), noPasses: !argv.passes });
     console.log(argv.json ? JSON.stringify(ir, null, 2) : printIR(ir));
   },
 };

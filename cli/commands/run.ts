@@ -8,7 +8,7 @@ import type { HostValue } from '../../compiler/ir.ts';
 import { Program } from '../../runtime/program.ts';
 import { openNodeDevice } from '../../runtime/node/gpu.ts';
 import { TlcError } from '../../runtime/errors.ts';
-import { chooseModel, DEMO_MODEL, openModel } from '../model.ts';
+import { chooseModel, DEMO_MODEL, infoOf, openModel } from '../model.ts';
 import { readLastBuild } from './build.ts';
 import { readSource } from '../source.ts';
 
@@ -48,11 +48,11 @@ export const runCommand: CommandModule<{}, Args> = {
     const say = (m: string) => process.stderr.write(`${m}\n`);
     const { artifact, modelPath } = await resolveTarget(argv, say);
     const model = await openModel(modelPath);
-    if (model.demo) say('tlc: running the demo model: RANDOM weights, the text is noise.');
+    if (model?.demo) say('tlc: running the demo model: RANDOM weights, the text is noise.');
 
     const gpu = await openNodeDevice();
-    const progress = argv.json || !process.stderr.isTTY ? undefined : progressBar(`loading ${path.basename(model.path)}`);
-    const program = await Program.load(gpu, artifact, model.source, { file: model.file, ctx: argv.ctx, onProgress: progress, readText: (p) => readFile(p, 'utf8') });
+    const progress = argv.json || !process.stderr.isTTY || !model ? undefined : progressBar(`loading ${path.basename(model.path)}`);
+    const program = await Program.load(gpu, artifact, model?.source, { file: model?.file, ctx: argv.ctx, onProgress: progress, readText: (p) => readFile(p, 'utf8') });
     progress?.(1, 1);
 
     const args = runArgs(argv);
@@ -67,7 +67,7 @@ export const runCommand: CommandModule<{}, Args> = {
     });
     if (argv.json) {
       console.log(JSON.stringify(result));
-    } else {
+    } else if (result.prompt_tokens || result.tokens.length) {
       const t = result.timings;
       say(
         `\n[${result.prompt_tokens} prompt tokens, ${result.tokens.length} generated, stopped by ${result.stopped_by}; ` +
@@ -79,18 +79,19 @@ export const runCommand: CommandModule<{}, Args> = {
   },
 };
 
-async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ artifact: Artifact; modelPath: string }> {
+async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ artifact: Artifact; modelPath?: string }> {
   let target = argv.target ?? readLastBuild();
   if (!target) throw new TlcError('Nothing to run: give a .tl file or an artifact, or build one first with `tlc build FILE.tl --model MODEL.gguf`.');
   if (target.endsWith('.tl')) {
     const source = readSource(target);
     const modelPath = chooseModel(argv.model, source, target, say);
     const model = await openModel(modelPath);
-    return { artifact: build(source, target, { ...modelInfo(model.file), path: model.path }), modelPath };
+    return { artifact: build(source, target, infoOf(model)), modelPath };
   }
   if (!existsSync(target)) throw new TlcError(`${target}: no such artifact; build one with \`tlc build FILE.tl\`.`);
   let artifact = parseArtifact(readFileSync(target, 'utf8'), target);
-  const modelPath = argv.model ?? artifact.model.path;
+  const modelPath = argv.model ?? artifact.model?.path;
+  if (modelPath === undefined) return { artifact };
   if (modelPath !== DEMO_MODEL && !existsSync(modelPath)) {
     throw new TlcError(`${target} was built for ${modelPath}, which does not exist here; pass --model MODEL.gguf.`);
   }
@@ -98,9 +99,9 @@ async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ ar
     // Another model with another shape: rebuild from the source kept in the artifact.
     const model = await openModel(modelPath);
     const info = modelInfo(model.file);
-    if (info.fingerprint !== artifact.model.fingerprint) {
+    if (info.fingerprint !== artifact.model?.fingerprint) {
       say(`tlc: ${path.basename(modelPath)} differs from the model ${target} was built for; rebuilding ${artifact.source.file} for it.`);
-      artifact = build(artifact.source.text, artifact.source.file, { ...info, path: model.path });
+      artifact = build(artifact.source.text, artifact.source.file, infoOf(model));
     }
   }
   return { artifact, modelPath };

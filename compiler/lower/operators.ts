@@ -8,6 +8,9 @@ import { tensorOf } from './tensors.ts';
 const DEVICE_BINARY: Partial<Record<A.BinaryOp, string>> = { '+': 'add', '-': 'sub', '*': 'mul', '⊙': 'mul', '/': 'div' };
 
 export function binary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {
+  // Number lists are tensor literals: arithmetic on them is tensor arithmetic.
+  const tensorish = (v: Val) => isNumberList(v) || isNumeric(v);
+  if (TENSOR_OPS.has(op) && (isNumberList(a) || isNumberList(b)) && tensorish(a) && tensorish(b)) return deviceBinary(L, op, a, b, span);
   if (a.t === 'static' && b.t === 'static') return stat(fold(op, a.v, b.v, span));
   if (isDevice(a) || isDevice(b)) return deviceBinary(L, op, a, b, span);
   if (a.t === 'sym' || b.t === 'sym') return symBinary(L, op, a, b, span);
@@ -29,6 +32,16 @@ export function unary(L: Lowerer, op: A.Unary['op'], a: Val, span: A.Span): Val 
   }
   if (a.t === 'sym' && op === '-') return symBinary(L, '-', stat(0), a, span);
   return { t: 'host', e: { k: 'op', op: op === '-' ? 'neg' : '!', args: [L.hostExpr(a, span)] } };
+}
+
+const TENSOR_OPS = new Set<A.BinaryOp>(['+', '-', '*', '/', '@', '⊙']);
+
+function isNumberList(v: Val): boolean {
+  return v.t === 'static' && Array.isArray(v.v) && v.v.flat(8).every((x) => typeof x === 'number') && v.v.length > 0;
+}
+
+function isNumeric(v: Val): boolean {
+  return (v.t === 'static' && typeof v.v === 'number') || v.t === 'tensor' || v.t === 'weight';
 }
 
 function isDevice(v: Val): boolean {

@@ -36,6 +36,7 @@ class ReturnSignal {
 }
 
 const MAX_UNROLL = 4096;
+const DECLS = new Set(['EntityDecl', 'TensorDecl', 'RelationDecl', 'RuleDecl', 'EmbeddingDecl', 'StructDecl', 'ImplBlock']);
 const MAX_INLINE_DEPTH = 64;
 
 export class Lowerer {
@@ -57,14 +58,14 @@ export class Lowerer {
   lowerProgram(program: A.Program): IR {
     for (const item of program.items) if (item.kind === 'FnDecl') this.fns.set(item.name, item);
     const main = program.items.find((i): i is A.MainBlock => i.kind === 'MainBlock');
-    if (!main) throw new CompileError(`${program.file} has no main { } block to run`, program.span);
+    // Top-level statements run first (globals, or the whole program when it is a script), then main.
     for (const item of program.items) {
-      if (item.kind === 'Let') this.stmt(item);
-      else if (!['FnDecl', 'MainBlock', 'Import', 'TestBlock', 'BenchBlock'].includes(item.kind)) {
-        throw new CompileError(`${kindWords(item.kind)} cannot be compiled to WebGPU yet`, item.span);
-      }
+      if (['FnDecl', 'MainBlock', 'TestBlock', 'BenchBlock'].includes(item.kind)) continue;
+      if (item.kind === 'Import') throw new CompileError('imports cannot be compiled yet: put the functions in one file', item.span);
+      if (DECLS.has(item.kind)) throw new CompileError(`${kindWords(item.kind)} cannot be compiled to WebGPU yet`, item.span);
+      this.stmt(item as A.Stmt);
     }
-    this.inScope(() => this.blockStmts(main.body));
+    if (main) this.inScope(() => this.blockStmts(main.body));
     const host = this.block.stmts;
     const emitted = new Set(this.graphs.filter((g) => g.emitted).map((g) => g.id));
     return { host, graphs: this.graphs.filter((g) => emitted.has(g.id)).map((g) => g.finish()), weights: [...this.weights.values()] };
@@ -133,7 +134,13 @@ export class Lowerer {
   // Statements
 
   blockStmts(block: A.Block): Val {
-    for (const s of block.stmts) this.stmt(s);
+    const n = block.stmts.length;
+    for (let i = 0; i < n; i++) {
+      const s = block.stmts[i];
+      // A block ending in `if c { a } else { b }` has the chosen branch's value (build-time c).
+      if (i === n - 1 && !block.tail && s.kind === 'If') return this.ifStmt(s);
+      this.stmt(s);
+    }
     return block.tail ? this.expr(block.tail) : NONE;
   }
 
@@ -159,7 +166,8 @@ export class Lowerer {
         return;
       }
       case 'If':
-        return this.ifStmt(s);
+        this.ifStmt(s);
+        return;
       case 'For':
         return this.forStmt(s);
       case 'While':
@@ -208,23 +216,22 @@ export class Lowerer {
     found.b.val = this.bindable(val, name);
   }
 
-  private ifStmt(s: A.If): void {
+  private ifStmt(s: A.If): Val {
     const cond = this.expr(s.cond);
     if (cond.t === 'static') {
-      if (truthy(cond.v)) this.inScope(() => this.blockStmts(s.then));
-      else if (s.else) this.elseBranch(s.else);
-      return;
+      if (truthy(cond.v)) return this.inScope(() => this.blockStmts(s.then));
+      return s.else ? this.elseBranch(s.else) : NONE;
     }
     const c = this.hostExpr(cond, s.cond.span);
     this.generalize([s.then, s.else]);
     const then = this.nested(() => this.blockStmts(s.then));
     const els = s.else ? this.nested(() => this.elseBranch(s.else!)) : [];
     this.emit({ k: 'if', cond: c, then, else: els });
+    return NONE;
   }
 
-  private elseBranch(e: A.Block | A.If): void {
-    if (e.kind === 'If') this.ifStmt(e);
-    else this.inScope(() => this.blockStmts(e));
+  private elseBranch(e: A.Block | A.If): Val {
+    return e.kind === 'If' ? this.ifStmt(e) : this.inScope(() => this.blockStmts(e));
   }
 
   private forStmt(s: A.For): void {
@@ -376,6 +383,17 @@ export class Lowerer {
       }
       case 'Match':
         return this.match(e);
+      case 'IfExpr': {
+        const c = this.expr(e.cond);
+        if (c.t === 'static') return this.expr(truthy(c.v) ? e.then : e.else);
+        const [a, b] = [this.expr(e.then), this.expr(e.else)];
+        return { t: 'host', e: { k: 'call', fn: 'select', args: [this.hostExpr(c, e.cond.span), this.hostExpr(a, e.then.span), this.hostExpr(b, e.else.span)] } };
+      }
+      case 'ListRepeat': {
+        const [v, n] = [this.expr(e.value), this.expr(e.count)];
+        if (v.t !== 'static' || n.t !== 'static' || typeof n.v !== 'number') throw new CompileError('[value; count] needs both known at build time', e.span);
+        return stat(new Array(n.v).fill(v.v));
+      }
       default:
         throw new CompileError(`${kindWords(e.kind)} cannot be compiled to WebGPU yet`, e.span);
     }

@@ -232,6 +232,17 @@ describe('browser: the chat page in headless Chromium', function () {
     });
   });
 
+  it('TinyStories-656K-Q8_0 (quantized weights, no shader-f16 here) at temperature 0: the first 20 tokens equal llama.cpp\'s', async function () {
+    this.timeout(240_000);
+    requireShared(this, 'TinyStories-656K-Q8_0.gguf');
+    const refs: Reference[] = JSON.parse(readFileSync(requireShared(this, 'reference/generate_reference.json'), 'utf8'));
+    const ref = refs.find((r) => r.model === 'TinyStories-656K-Q8_0.gguf')!;
+    const { page, result } = await autorun({ model: 'models/TinyStories-656K-Q8_0.gguf', prompt: ref.prompt, max_tokens: 20, temperature: 0 });
+    assert.equal(result.error, undefined);
+    assert.deepEqual(result.tokens, ref.llamacpp_default.tokens.slice(0, 20));
+    await page.close();
+  });
+
   // A model made by the project's GGUF writer, served like any other: the page must give the tokens that
   // the same program gives in Node (lavapipe) on the same file. Greedy, and sampled with a seed.
   describe('a synthetic model from runtime/gguf-writer.ts gives in the page what it gives in Node', function () {

@@ -77,7 +77,7 @@ describe('compiled programs on synthetic models match a TypeScript forward pass'
       it('examples/chat.tl generates the greedy tokens of the reference (KV cache on)', async () => {
         const r = await runProgram({ file: 'examples/chat.tl' }, bytes, { prompt: 'hello world', max_tokens: 8, temperature: 0 });
         r.program.destroy();
-        const prompt = r.program.tokenizer.encode('hello world', { addBos: true });
+        const prompt = r.program.tokenizer!.encode('hello world', { addBos: true });
         assert.equal(r.prompt_tokens, prompt.length);
         assert.deepEqual(r.tokens, ref.greedy(prompt, 8).filter((t) => t !== ref.hp.eos_id));
       });
