@@ -28,7 +28,7 @@ export function embeddingKernel(spec: EmbeddingSpec): Kernel {
   const u4 = c.unit / 4;
   const wgsl = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> ids: array<u32>;      // (seq)
-@group(0) @binding(1) var<storage, read> w: array<u32>;        // table rows row0 .. row0 + ${rows}, raw ${typeName(type)} bytes
+@group(0) @binding(1) var<storage, read> w: array<${c.word}>;   // table rows row0 .. row0 + ${rows}, raw ${typeName(type)} bytes
 @group(0) @binding(2) var<storage, read_write> y: array<vec4f>; // (seq, K)
 struct Params { seq: u32, row0: u32, gridX: u32, pad: u32 }
 @group(0) @binding(3) var<uniform> p: Params;

@@ -71,7 +71,7 @@ fn load_x(xr: u32, u: u32) -> array<vec4f, ${u4}> { return ${plainX}; }`;
 
   const wgsl = /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;     // (M, K)
-@group(0) @binding(1) var<storage, read> w: array<u32>;       // (N, K) raw ${typeName(type)} bytes
+@group(0) @binding(1) var<storage, read> w: array<${c.word}>; // (N, K) raw ${typeName(type)} bytes
 @group(0) @binding(2) var<storage, read_write> y: array<f32>; // (M, ${yStride}); this kernel writes columns col0 .. col0 + ${N}
 struct Params { M: u32, col0: u32, gridX: u32, pad: u32 }
 @group(0) @binding(3) var<uniform> p: Params;

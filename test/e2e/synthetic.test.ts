@@ -7,6 +7,11 @@ import { readGguf } from '../../runtime/gguf.ts';
 import { bytesSource } from '../../runtime/bytes.ts';
 import { RefLlama } from '../reference/llama.ts';
 import { runProgram } from '../support/program.ts';
+import { testGpu } from '../support/gpu.ts';
+import { build } from '../../compiler/artifact.ts';
+import { modelInfo } from '../../compiler/model-info.ts';
+import { Program } from '../../runtime/program.ts';
+import { readFileSync } from 'node:fs';
 
 // One forward pass over the prompt's tokens, printing the last position's logits.
 const LOGITS_TL = `
@@ -96,5 +101,22 @@ describe('seeded sampling', function () {
     assert.equal(a.tokens.length, 12);
     assert.deepEqual(a.tokens, b.tokens);
     assert.notDeepEqual(a.tokens, c.tokens);
+  });
+});
+
+describe('bad input at run time', function () {
+  this.timeout(120_000);
+
+  it('a prompt longer than the context says so', async () => {
+    const bytes = synthLlama({ type: T.F32, embd: 64, heads: 4, seed: 5 });
+    const src = bytesSource(bytes);
+    const file = await readGguf(src);
+    const artifact = build(readFileSync('examples/chat.tl', 'utf8'), 'examples/chat.tl', modelInfo(file));
+    const program = await Program.load(await testGpu(), artifact, src, { file, ctx: 8 });
+    await assert.rejects(
+      program.run({ prompt: 'a long prompt that needs more than eight tokens', max_tokens: 4, temperature: 0 }, { write: () => {} }),
+      /longer than the context \(8 tokens\)/,
+    );
+    program.destroy();
   });
 });
