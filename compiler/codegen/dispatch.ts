@@ -92,7 +92,7 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
       return [
         ...kvWrite({ src: x(1), cache: cache.k, ...common }),
         ...kvWrite({ src: x(2), cache: cache.v, ...common }),
-        ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale }),
+        ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale, llamaCppF16: true }),
       ];
     }
 

@@ -5,12 +5,12 @@ import { modelInfo } from '../../compiler/model-info.ts';
 import type { HostValue } from '../../compiler/ir.ts';
 import { bytesSource, type ByteSource } from '../../runtime/bytes.ts';
 import { readGguf } from '../../runtime/gguf.ts';
-import { fileSource } from '../../runtime/node/file.ts';
 import { Program, type RunResult } from '../../runtime/program.ts';
 import { testGpu } from './gpu.ts';
 
+/** Tests use small models: read whole into memory, so no file handle is left open. */
 export async function modelSource(model: string | Uint8Array): Promise<ByteSource> {
-  return typeof model === 'string' ? fileSource(model) : bytesSource(model, 'synthetic.gguf');
+  return typeof model === 'string' ? bytesSource(new Uint8Array(readFileSync(model)), model) : bytesSource(model, 'synthetic.gguf');
 }
 
 /** Compiles `source` for the model, loads it on the test adapter, runs it once. */
