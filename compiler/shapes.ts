@@ -38,17 +38,6 @@ export function broadcastShapes(a: Dim[], b: Dim[]): Dim[] {
   return out;
 }
 
-/** Row-major strides (in elements) of a contiguous shape, given the values of its symbolic dims. */
-export function contiguousStrides(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
 export function bindDims(shape: Dim[], dims: Record<string, number>): number[] {
   return shape.map((d) => {
     if (typeof d === 'number') return d;

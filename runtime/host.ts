@@ -360,7 +360,8 @@ function equal(a: Value, b: Value): boolean {
   return true;
 }
 
-function binaryOp(op: string, a: Value, b: Value): Value {
+/** A binary operator on host values: the same rules at build time (folding) and at run time. */
+export function binaryOp(op: string, a: Value, b: Value): Value {
   if (op === '==') return equal(a, b);
   if (op === '!=') return !equal(a, b);
   if (typeof a === 'number' && typeof b === 'number') {

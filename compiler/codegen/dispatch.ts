@@ -5,6 +5,7 @@ import type { Dispatch } from '../../runtime/kernels.ts';
 import type { WeightTensor } from '../../runtime/weights.ts';
 import { TlcError } from '../../runtime/errors.ts';
 import { product } from '../shapes.ts';
+import { contiguousStrides } from '../../runtime/ops/common.ts';
 import { linear, embedding } from '../../runtime/ops/matmul.ts';
 import { rmsNorm } from '../../runtime/ops/rms_norm.ts';
 import { rope } from '../../runtime/ops/rope.ts';
@@ -137,13 +138,13 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
 
     case 'transpose': {
       const src = argShape(0);
-      const strides = contiguous(src);
+      const strides = contiguousStrides(src);
       return copyStrided({ src: x(0), dst: y(), shape, strides: (a.perm as number[]).map((p) => strides[p]) });
     }
 
     case 'slice_last': {
       const src = argShape(0);
-      const strides = contiguous(src);
+      const strides = contiguousStrides(src);
       const keep = src.map((_, i) => i).filter((i) => i !== a.axis);
       return copyStrided({ src: x(0), dst: y(), shape, strides: keep.map((i) => strides[i]), srcOffset: (src[a.axis] - 1) * strides[a.axis] });
     }
@@ -171,11 +172,4 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
 
 function isWeight(c: NodeContext, id: number): boolean {
   return c.nodes[id].op === 'weight';
-}
-
-function contiguous(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) (s[i] = acc), (acc *= shape[i]);
-  return s;
 }

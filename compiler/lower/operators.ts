@@ -4,6 +4,8 @@ import type { HostExpr, HostValue } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, describe, stat, type Val } from './values.ts';
 import { tensorOf } from './tensors.ts';
+import { binaryOp, truthy } from '../../runtime/host.ts';
+import { TlcError } from '../../runtime/errors.ts';
 
 const DEVICE_BINARY: Partial<Record<A.BinaryOp, string>> = { '+': 'add', '-': 'sub', '*': 'mul', '⊙': 'mul', '/': 'div' };
 
@@ -100,27 +102,12 @@ function symBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Va
 }
 
 export function fold(op: A.BinaryOp, a: HostValue, b: HostValue, span: A.Span): HostValue {
-  if (op === '&&') return Boolean(a) && Boolean(b);
-  if (op === '||') return Boolean(a) || Boolean(b);
-  if (op === '==') return JSON.stringify(a) === JSON.stringify(b);
-  if (op === '!=') return JSON.stringify(a) !== JSON.stringify(b);
-  if (op === '+' && (typeof a === 'string' || typeof b === 'string')) return String(a) + String(b);
-  if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-  if (typeof a !== 'number' || typeof b !== 'number') {
-    throw new CompileError(`operator ${op} does not apply to ${JSON.stringify(a)} and ${JSON.stringify(b)}`, span);
-  }
-  switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': case '⊙': return a * b;
-    case '/': return a / b;
-    case '%': return a % b;
-    case '**': return a ** b;
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    default:
-      throw new CompileError(`operator ${op} does not apply to numbers`, span);
+  if (op === '&&') return truthy(a) && truthy(b);
+  if (op === '||') return truthy(a) || truthy(b);
+  try {
+    return binaryOp(op, a, b) as HostValue;
+  } catch (e) {
+    if (e instanceof TlcError) throw new CompileError(e.message, span);
+    throw e;
   }
 }

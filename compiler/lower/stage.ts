@@ -9,6 +9,7 @@ import { HostBlock } from './host.ts';
 import { CompileError, NONE, describe, stat, type Val } from './values.ts';
 import { BUILTINS } from './builtins.ts';
 import { binary, unary } from './operators.ts';
+import { truthy } from '../../runtime/host.ts';
 
 export interface LowerOptions {
   model?: ModelInfo;
@@ -516,10 +517,6 @@ export const MODEL_PARAMS: Record<string, (m: ModelInfo) => HostValue> = {
   name: (m) => m.hparams.name ?? '',
   arch: (m) => m.hparams.arch,
 };
-
-export function truthy(v: HostValue): boolean {
-  return Array.isArray(v) ? v.length > 0 : Boolean(v);
-}
 
 function toInt(v: HostValue, at: A.Expr): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new CompileError(`expected a number, got ${JSON.stringify(v)}`, at.span);
