@@ -2,12 +2,12 @@ import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import { openNodeDevice } from './runtime/node/gpu.ts';
 import { KernelRunner } from './runtime/kernels.ts';
 import { quantize, dequantize } from './runtime/quant.ts';
-import { linear, embedding } from './runtime/ops/matmul.ts';
+import { linear, embedding, tuneWeightKernels } from './runtime/ops/matmul.ts';
 import { linearRef, linearMagnitude, embeddingRef } from './test/reference/matmul.ts';
 import { uploadWeight } from './test/kernels/weight-tensor.ts';
 let s = 7; const rnd = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2**32 * 2 - 1; };
-const runner = new KernelRunner(await openNodeDevice());
-for (const type of [T.F32, T.F16, T.Q8_0, T.Q4_0, T.Q4_K, T.Q6_K]) for (const K of [256, 512]) for (const N of [13, 67]) for (const M of [1, 3, 17]) {
+const gpu = await openNodeDevice(); if (process.env.SG) tuneWeightKernels(process.env.SG === 'gpu' ? { threadsPerRow: 16, subgroups: false } : gpu); const runner = new KernelRunner(gpu);
+for (const type of (process.env.TYPES ?? 'F32,F16,Q8_0,Q4_0,Q4_K,Q6_K').split(',').map((t) => T[t as 'F32'])) for (const K of (process.env.KS ?? '256,512').split(',').map(Number)) for (const N of [13, 67]) for (const M of [1, 3, 17]) {
   const wf = Float32Array.from({ length: N * K }, rnd);
   const bytes = quantize(type, wf); const wd = dequantize(type, bytes, N * K);
   const x = Float32Array.from({ length: M * K }, rnd);

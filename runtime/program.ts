@@ -80,7 +80,14 @@ export class Program {
     const hp = llamaHParams(file);
     const ctx = opts.ctx ?? Math.min(hp.n_ctx_train, 4096);
     const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx })]));
-    for (const e of executors.values()) e.warm();
+    try {
+      for (const e of executors.values()) e.warm();
+    } catch (e) {
+      // Free what was made, so a failed load (a shader the adapter rejects, no memory) leaks nothing.
+      for (const x of executors.values()) x.destroy();
+      for (const w of weights.values()) for (const c of w.chunks) c.buffer.destroy();
+      throw e;
+    }
     const tokenizer = tokenizerFromGguf(file.metadata, model.name);
     return new Program(artifact, file, tokenizer, executors, performance.now() - t0, opts);
   }

@@ -44,22 +44,21 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const each = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
   const list = (n: number, f: (i: number) => string) => each(n, f, ', ');
 
-  // x values of unit u in the x row starting at vec4 xr: array<vec4f, u4>.
-  const plainX = `array<vec4f, ${u4}>(${list(u4, (i) => `x[xr + xoff(u, ${i}u) / 4u]`)})`;
-  const lanes = Math.min(u4, 8); // lanes that load a piece of x, each one vec4 per 8 of the unit
-  const loadX = subgroups ? /* wgsl */ `
-fn load_x(xr: u32, u: u32, lane: u32, width: u32) -> array<vec4f, ${u4}> {
-  if (width < ${lanes}u) { return ${plainX}; }
-  let l = lane & ${lanes - 1}u;
-${each(Math.ceil(u4 / 8), (h) => `  let v${h} = x[xr + xoff(u, ${8 * h}u + l) / 4u];`)}
-  return array<vec4f, ${u4}>(${list(u4, (i) => `subgroupBroadcast(v${i >> 3}, ${i & 7}u)`)});
-}` : /* wgsl */ `
-fn load_x(xr: u32, u: u32) -> array<vec4f, ${u4}> { return ${plainX}; }`;
-  const xArgs = subgroups ? ', lane, width' : '';
+  // x for value(i) of unit u, the x row starting at vec4 xr. With subgroups, lane l < LANES loads
+  // vec4s l, 8 + l, ... of the unit and the others broadcast them (the tuning guarantees at least
+  // 8 lanes per subgroup).
+  const lanes = Math.min(u4, 8);
+  const xLoads = subgroups ? each(Math.ceil(u4 / 8), (h) => `let xl${h} = x[xr + xoff(u, ${8 * h}u + xlane) / 4u];`, ' ') : '';
+  const xAt = (i: number) => (subgroups ? `subgroupBroadcast(xl${i >> 3}, ${i & 7}u)` : `x[xr + xoff(u, ${i}u) / 4u]`);
+  const loadX = /* wgsl */ `
+fn load_x(xr: u32, u: u32${subgroups ? ', xlane: u32' : ''}) -> array<vec4f, ${u4}> {
+  ${xLoads}
+  return array<vec4f, ${u4}>(${list(u4, xAt)});
+}`;
+  const xArgs = subgroups ? ', xlane' : '';
 
   const first = TK === 1 ? '0u' : 'kt'; // with TK = 1 every thread walks the same units: x is uniform
-  const dot = `hsum(${each(u4, (i) => `wv[${i}] * xv[${i}]`, ' + ')})`;
-  const acc = (m: string) => (MT === 1 ? 'a' : `a[${m}]`);
+  const acc = (m: string) => (MT === 1 ? 'acc' : `acc[${m}]`);
   const reduce = TK === 1 ? '' : /* wgsl */ `
   // The TK partial sums of each output meet in workgroup memory.
   for (var m = 0u; m < MT; m++) { part[(m * ROWS + r) * TK + kt] = ${acc('m')}; }
@@ -90,7 +89,7 @@ ${c.wgsl}${loadX}
 fn hsum(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 
 @compute @workgroup_size(${MATMUL_THREADS})
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u${subgroups ? ',\n        @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) width: u32' : ''}) {
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u${subgroups ? ',\n        @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let tile = wid.x + wid.y * p.gridX;
   let m0 = (tile / ROW_TILES) * MT;
   if (m0 >= p.M) { return; }
@@ -99,25 +98,25 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let row = (tile % ROW_TILES) * ROWS + r;
   // A row past N repeats the last one, so control flow stays uniform; it is not written.
   let rb = min(row, N - 1u) * ROW_BYTES;
-${MT === 1 ? `  let xr = m0 * K4;
-  var a = 0.0;
+${subgroups ? `  let xlane = lane & ${lanes - 1}u;\n` : ''}${MT === 1 ? `  let xr = m0 * K4;
+  var acc = 0.0;
   for (var u = ${first}; u < UNITS; u += TK) {
-    let wv = decode(rb, u);
-    let xv = load_x(xr, u${xArgs});
-    a += ${dot};
+    ${xLoads}
+${c.load('rb', 'u')}
+    acc += ${c.dot(xAt)};
   }` : `  // The loop over x rows is not unrolled, so the kernel stays small (lavapipe compiles it fast).
   let mn = min(MT, p.M - m0);
-  var a: array<f32, ${MT}>;
+  var acc: array<f32, ${MT}>;
   for (var u = ${first}; u < UNITS; u += TK) {
     let wv = decode(rb, u);
     for (var m = 0u; m < mn; m++) {
       let xv = load_x((m0 + m) * K4, u${xArgs});
-      a[m] += ${dot};
+      acc[m] += hsum(${each(u4, (i) => `wv[${i}] * xv[${i}]`, ' + ')});
     }
   }`}
 ${reduce}
   if (row >= N) { return; }
-${MT === 1 ? '  y[m0 * YS + p.col0 + row] = a;' : `  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = a[m]; }`}
+${MT === 1 ? '  y[m0 * YS + p.col0 + row] = acc;' : `  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = acc[m]; }`}
 }
 `;
   return {

@@ -100,7 +100,7 @@ async function deviceGuard<T>(gpu: Gpu, what: string, fn: () => Promise<T>): Pro
     throw new TlcError(`The GPU device was lost while ${what} (${gone.message || 'no reason given'}). ` +
       'The model may be too big for this browser; reload the page to start again.');
   }
-  const outOfMemory = oom?.message ?? (isOutOfMemory(error) ? (error as Error).message : undefined);
+  const outOfMemory = (oom?.message ?? (isOutOfMemory(error) ? (error as Error).message : undefined))?.replace(/\.$/, '');
   if (outOfMemory !== undefined) {
     throw new TlcError(`Out of memory while ${what}: the model does not fit in the memory this browser gives WebGPU ` +
       `(${outOfMemory}). Try a smaller or more quantized model.`);

@@ -75,6 +75,7 @@ export const runCommand: CommandModule<{}, Args> = {
       );
     }
     program.destroy();
+    await model?.source.close?.();
     gpu.device.destroy();
   },
 };

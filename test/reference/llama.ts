@@ -37,14 +37,14 @@ export class RefLlama {
     const emb = this.get('token_embd.weight');
     ids.forEach((id, s) => x.set(emb.subarray(id * E, (id + 1) * E), s * E));
     const rope = (t: Float32Array, heads: number) => R.rope(t, S, heads, D, { pos0: 0, base: this.hp.rope_freq_base, nRot: this.hp.n_rot });
-    const f16 = (t: Float32Array) => t.map((v) => Math.fround(f16Round(v))); // llama.cpp's K/V cache is f16
     for (let l = 0; l < n_layer; l++) {
       const p = `blk.${l}.`;
       const h = R.rmsNorm(x, this.get(p + 'attn_norm.weight'), S, E, eps);
       const q = rope(linearRef(h, this.get(p + 'attn_q.weight'), S, E, H * D), H);
-      const k = f16(rope(linearRef(h, this.get(p + 'attn_k.weight'), S, E, KV * D), KV));
-      const v = f16(linearRef(h, this.get(p + 'attn_v.weight'), S, E, KV * D));
-      const att = R.attention(q, k, v, { seq: S, pos0: 0, nHead: H, nKvHead: KV, headDim: D });
+      const k = rope(linearRef(h, this.get(p + 'attn_k.weight'), S, E, KV * D), KV);
+      const v = linearRef(h, this.get(p + 'attn_v.weight'), S, E, KV * D);
+      // As llama.cpp's CPU path: f16 K/V cache, q and the attention weights rounded to f16 too.
+      const att = R.attention(q, k, v, { seq: S, pos0: 0, nHead: H, nKvHead: KV, headDim: D, llamaCppF16: true });
       const o = linearRef(att, this.get(p + 'attn_output.weight'), S, H * D, E);
       for (let i = 0; i < x.length; i++) x[i] += o[i];
       const h2 = R.rmsNorm(x, this.get(p + 'ffn_norm.weight'), S, E, eps);
@@ -71,20 +71,4 @@ export class RefLlama {
     }
     return out;
   }
-}
-
-/** Nearest f16 value (ties to even), as a number. */
-export function f16Round(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  const a = Math.abs(x);
-  if (a >= 65520) return Math.sign(x) * Infinity;
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  e = Math.max(e, -14);
-  const step = 2 ** (e - 10);
-  const q = a / step;
-  let r = Math.round(q);
-  if (Math.abs(q - Math.trunc(q) - 0.5) < 1e-12 && r % 2 === 1) r -= 1; // ties to even
-  return Math.sign(x) * r * step;
 }
