@@ -22,7 +22,10 @@ let tuning: WeightKernelTuning = { threadsPerRow: 1, subgroups: false };
 
 export function tuningFor(gpu: Gpu): WeightKernelTuning {
   const cpu = gpu.info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(gpu.info.adapter);
-  return cpu ? { threadsPerRow: 1, subgroups: gpu.hasSubgroups } : { threadsPerRow: 16, subgroups: false };
+  if (!cpu) return { threadsPerRow: 16, subgroups: false };
+  // The broadcast of x needs 8 lanes per subgroup (lavapipe's are 8 or 16 wide: one SIMD register).
+  const minLanes = (gpu.device as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0;
+  return { threadsPerRow: 1, subgroups: gpu.hasSubgroups && minLanes >= 8 };
 }
 
 /** Sets the tuning of the kernels linear() makes from now on: call once after opening the device. */
@@ -34,7 +37,7 @@ export function tuneWeightKernels(t: Gpu | WeightKernelTuning): void {
  * y = x @ W^T. x: (M, K) f32, w: GGUF shape [K, N] (N rows of K values), y: (M, N) f32.
  * One dispatch per chunk of W, each writing its own column range of y.
  */
-export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: number }): Dispatch[] {
+export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: number; maxWorkgroupsPerDimension?: number }): Dispatch[] {
   const { x, w, y, M } = args;
   const K = w.shape[0], N = rowCount(w.shape);
   checkSize(x, M * K * 4, `linear ${w.name}: x (${M}, ${K}) f32`);
@@ -44,7 +47,7 @@ export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: n
   return w.chunks.map((chunk) => {
     const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile, ...tuning };
     const kernel = memo(`matmul ${JSON.stringify(spec)}`, () => matmulKernel(spec));
-    const [workgroups, gridX] = grid(Math.ceil(chunk.rows / matmulRowsPerGroup(spec)) * Math.ceil(M / mTile));
+    const [workgroups, gridX] = grid(Math.ceil(chunk.rows / matmulRowsPerGroup(spec)) * Math.ceil(M / mTile), args.maxWorkgroupsPerDimension);
     return { kernel, bindings: [x, chunk.buffer, y], params: new Uint32Array([M, chunk.rowStart, gridX, 0]), workgroups };
   });
 }
@@ -53,7 +56,7 @@ export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: n
  * y[s] = row ids[s] of the table, dequantized. table: GGUF shape [K, vocab], ids: (seq) u32,
  * y: (seq, K) f32. Ids past the vocabulary give rows of zeros.
  */
-export function embedding(args: { table: WeightTensor; ids: GPUBuffer; y: GPUBuffer; seq: number }): Dispatch[] {
+export function embedding(args: { table: WeightTensor; ids: GPUBuffer; y: GPUBuffer; seq: number; maxWorkgroupsPerDimension?: number }): Dispatch[] {
   const { table, ids, y, seq } = args;
   const K = table.shape[0], vocab = rowCount(table.shape);
   checkSize(ids, seq * 4, `embedding ${table.name}: ids (${seq}) u32`);
@@ -62,7 +65,7 @@ export function embedding(args: { table: WeightTensor; ids: GPUBuffer; y: GPUBuf
   return table.chunks.map((chunk) => {
     const spec: EmbeddingSpec = { type: table.type, K, rows: chunk.rows, vocab };
     const kernel = memo(`embedding ${JSON.stringify(spec)}`, () => embeddingKernel(spec));
-    const [workgroups, gridX] = grid(Math.ceil((seq * embeddingUnits(spec)) / EMBEDDING_THREADS));
+    const [workgroups, gridX] = grid(Math.ceil((seq * embeddingUnits(spec)) / EMBEDDING_THREADS), args.maxWorkgroupsPerDimension);
     return { kernel, bindings: [ids, chunk.buffer, y], params: new Uint32Array([seq, chunk.rowStart, gridX, 0]), workgroups };
   });
 }
@@ -76,7 +79,7 @@ function memo(key: string, make: () => Kernel): Kernel {
 }
 
 /** `count` workgroups as a 2-D grid within maxComputeWorkgroupsPerDimension; kernels compute wid.x + wid.y * gridX. */
-export function grid(count: number, maxPerDim = 65535): [Workgroups, number] {
+export function grid(count: number, maxPerDim = 65535): [Workgroups, number] { // 65535: WebGPU's default limit
   const gridX = Math.max(1, Math.min(count, maxPerDim));
   return [[gridX, Math.ceil(count / gridX)], gridX];
 }

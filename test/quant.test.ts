@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { GGMLQuantizationType as T } from '@huggingface/gguf';
+import { blockInfo, tensorBytes, quantize, dequantize, f32ToF16, f16ToF32 } from '../runtime/quant.ts';
+import { TlcError } from '../runtime/errors.ts';
+import { Rng } from '../runtime/rng.ts';
+import { q4kBlock, q6kBlock } from './reference/blocks.ts';
+
+describe('quant: block formats', () => {
+  const blocks: [string, T, number, number][] = [
+    ['F32', T.F32, 1, 4], ['F16', T.F16, 1, 2], ['Q8_0', T.Q8_0, 32, 34],
+    ['Q4_0', T.Q4_0, 32, 18], ['Q4_K', T.Q4_K, 256, 144], ['Q6_K', T.Q6_K, 256, 210],
+  ];
+  for (const [name, type, blockSize, bytesPerBlock] of blocks) {
+    it(`${name}: ${blockSize} values in ${bytesPerBlock} bytes`, () => {
+      assert.deepEqual(blockInfo(type), { blockSize, bytesPerBlock });
+      assert.equal(tensorBytes(type, 512 * 3), (512 * 3 / blockSize) * bytesPerBlock);
+    });
+  }
+
+  it('unsupported types and partial blocks are TlcErrors that name the type', () => {
+    assert.throws(() => blockInfo(T.Q5_K), (e: Error) => e instanceof TlcError && /Q5_K/.test(e.message));
+    assert.throws(() => quantize(T.IQ2_XS, new Float32Array(256)), (e: Error) => e instanceof TlcError && /IQ2_XS/.test(e.message));
+    assert.throws(() => tensorBytes(T.Q4_K, 300), (e: Error) => e instanceof TlcError && /Q4_K.*256.*300/.test(e.message));
+    assert.throws(() => dequantize(T.Q8_0, new Uint8Array(33), 32), (e: Error) => e instanceof TlcError && /Q8_0/.test(e.message));
+  });
+});
+
+describe('quant: f16', () => {
+  const toHalf: [number, number][] = [
+    [0, 0x0000], [-0, 0x8000], [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff],
+    [65520, 0x7c00],                      // rounds up past the largest half: inf
+    [Infinity, 0x7c00], [-Infinity, 0xfc00],
+    [2 ** -14, 0x0400],                   // smallest normal
+    [2 ** -24, 0x0001],                   // smallest subnormal
+    [2 ** -25, 0x0000],                   // half of it: a tie, to even (zero)
+    [3 * 2 ** -25, 0x0002],               // 1.5 units: a tie, to even (2)
+    [1 + 2 ** -11, 0x3c00],               // tie between 1 and 1 + 2^-10: to even
+    [1 + 3 * 2 ** -11, 0x3c02],           // tie: to even (up)
+    [0.1, 0x2e66],
+  ];
+  for (const [x, h] of toHalf) {
+    it(`f32ToF16(${Object.is(x, -0) ? '-0' : x}) = 0x${h.toString(16).padStart(4, '0')}`, () => assert.equal(f32ToF16(x), h));
+  }
+  const fromHalf: [number, number][] = [
+    [0x3c00, 1], [0x8000, -0], [0x0001, 2 ** -24], [0x03ff, 1023 * 2 ** -24], [0x7bff, 65504],
+    [0xfc00, -Infinity], [0x2e66, 0.0999755859375], [0x3555, 0.333251953125],
+  ];
+  for (const [h, x] of fromHalf) {
+    it(`f16ToF32(0x${h.toString(16).padStart(4, '0')}) = ${Object.is(x, -0) ? '-0' : x}`, () => assert.ok(Object.is(f16ToF32(h), x)));
+  }
+
+  it('every finite half survives f16 -> f32 -> f16, and NaN stays NaN', () => {
+    for (let h = 0; h < 0x10000; h++) {
+      if ((h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0) {
+        assert.ok(Number.isNaN(f16ToF32(h)));
+        continue;
+      }
+      assert.equal(f32ToF16(f16ToF32(h)), h, `0x${h.toString(16)}`);
+    }
+    assert.ok(Number.isNaN(f16ToF32(f32ToF16(NaN))));
+  });
+});
+
+describe('quant: quantize -> dequantize', () => {
+  // Bounds, for each block: Q8_0 rounds x / d with d = amax / 127, and d is stored as f16 (relative
+  // error 2^-11, times |q| <= 127): |err| <= (0.5 + 127 * 2^-11) d. Q4_0 maps the largest |x| to
+  // q = 0 (-8 d) and clamps the far side at q = 15 (+7 d): |err| <= d (1 + 8 * 2^-10) with
+  // d = amax / 8. F16 is within half an f16 ulp. Q4_K and Q6_K (our own scale search, not llama.cpp's)
+  // must do at least as well as plain rounding to their grid: rms error <= step / sqrt(12), with
+  // step = range / 15 (4-bit) or range / 63 (6-bit).
+  const rng = new Rng(7);
+  const data = {
+    uniform: rng.floats(2048),
+    normal: Float32Array.from({ length: 2048 }, () => rng.normal() * 0.02), // weights look like this
+    spiky: Float32Array.from({ length: 2048 }, (_, i) => (i % 97 === 0 ? 4 : 0.01 * rng.normal())),
+  };
+  const blockMax = (x: Float32Array, start: number, n: number) => Math.max(...x.subarray(start, start + n).map(Math.abs));
+
+  for (const [name, x] of Object.entries(data)) {
+    it(`F32 is exact, F16 within half an ulp (${name})`, () => {
+      assert.deepEqual(dequantize(T.F32, quantize(T.F32, x), x.length), x);
+      const y = dequantize(T.F16, quantize(T.F16, x), x.length);
+      x.forEach((v, i) => assert.ok(Math.abs(y[i] - v) <= Math.abs(v) * 2 ** -11 + 2 ** -25, `[${i}] ${v} -> ${y[i]}`));
+    });
+
+    for (const [type, bound] of [[T.Q8_0, 0.5 + 127 * 2 ** -11], [T.Q4_0, 1 + 8 * 2 ** -10]] as const) {
+      it(`${T[type]}: |error| <= ${bound.toFixed(3)} d per block (${name})`, () => {
+        const y = dequantize(type, quantize(type, x), x.length);
+        for (let b = 0; b < x.length; b += 32) {
+          const d = blockMax(x, b, 32) / (type === T.Q8_0 ? 127 : 8);
+          for (let i = b; i < b + 32; i++) assert.ok(Math.abs(y[i] - x[i]) <= bound * d * (1 + 1e-6), `[${i}] ${x[i]} -> ${y[i]} (d ${d})`);
+        }
+      });
+    }
+
+    for (const [type, levels] of [[T.Q4_K, 15], [T.Q6_K, 63]] as const) {
+      it(`${T[type]}: rms error within plain rounding to ${levels + 1} levels (${name})`, () => {
+        const y = dequantize(type, quantize(type, x), x.length);
+        for (let b = 0; b < x.length; b += 256) {
+          const blk = x.subarray(b, b + 256);
+          const range = type === T.Q4_K ? Math.max(...blk) - Math.min(0, ...blk) : 2 * blockMax(x, b, 256);
+          let se = 0;
+          for (let i = b; i < b + 256; i++) se += (y[i] - x[i]) ** 2;
+          const rms = Math.sqrt(se / 256), bound = range / levels / Math.sqrt(12);
+          assert.ok(rms <= bound, `block ${b / 256}: rms ${rms} > ${bound}`);
+        }
+      });
+    }
+  }
+
+  it('Q8_0 and Q4_0 are llama.cpp\'s reference quantizers: f32 math, roundf, and Q4_0\'s signed max', () => {
+    // One block of x = k - 16, k = 0..31: amax 16, d = 16 / 127 (f16 0x3008), id = 127 / 16 in f32,
+    // q = roundf(x * id), ties away from zero: x = 8 -> 63.5 -> 64.
+    const x = Float32Array.from({ length: 32 }, (_, k) => k - 16);
+    const q8 = quantize(T.Q8_0, x);
+    assert.equal(q8[0] | (q8[1] << 8), f32ToF16(Math.fround(16 / 127)));
+    const id = Math.fround(1 / Math.fround(16 / 127));
+    const q = Array.from(new Int8Array(q8.buffer, 2, 32));
+    assert.deepEqual(q, Array.from(x, (v) => Math.sign(v) * Math.round(Math.abs(Math.fround(v * id)))));
+    assert.equal(q[24], 64);
+    // Q4_0: the value of largest magnitude is -16, d = -16 / -8 = 2, q = min(15, trunc(x / d + 8.5)).
+    const q4 = quantize(T.Q4_0, x);
+    assert.equal(q4[0] | (q4[1] << 8), 0x4000); // d = 2
+    for (let j = 0; j < 16; j++) {
+      const lo = Math.min(15, Math.trunc(x[j] / 2 + 8.5)), hi = Math.min(15, Math.trunc(x[j + 16] / 2 + 8.5));
+      assert.equal(q4[2 + j], lo | (hi << 4), `byte ${j}`);
+    }
+  });
+});
+
+describe('quant: hand-built blocks decode to known values', () => {
+  it('Q8_0: q * d', () => {
+    const q = Array.from({ length: 32 }, (_, k) => [-128, -1, 0, 1, 127][k % 5]);
+    const bytes = new Uint8Array([0x00, 0x38, ...q.map((v) => v & 255)]); // d = 0.5
+    assert.deepEqual(Array.from(dequantize(T.Q8_0, bytes, 32)), q.map((v) => v * 0.5));
+  });
+
+  it('Q4_0: low nibbles are values 0..15, high nibbles 16..31, (q - 8) * d', () => {
+    const bytes = new Uint8Array([0x00, 0x40, ...Array.from({ length: 16 }, (_, j) => j | ((15 - j) << 4))]); // d = 2
+    const expected = [...Array.from({ length: 16 }, (_, j) => (j - 8) * 2), ...Array.from({ length: 16 }, (_, j) => (7 - j) * 2)];
+    assert.deepEqual(Array.from(dequantize(T.Q4_0, bytes, 32)), expected);
+  });
+
+  it('Q4_K: 6-bit scales and mins of all 8 sub-blocks, including their packed high bits', () => {
+    const b = q4kBlock();
+    assert.deepEqual(Array.from(dequantize(T.Q4_K, b.bytes, 256)), b.values);
+  });
+
+  it('Q6_K: ql, qh and signed scales', () => {
+    const b = q6kBlock();
+    assert.deepEqual(Array.from(dequantize(T.Q6_K, b.bytes, 256)), b.values);
+  });
+});
