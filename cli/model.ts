@@ -38,6 +38,13 @@ export function infoOf(model: ResolvedModel | undefined): ModelInfo | undefined 
   return model && { ...modelInfo(model.file), path: model.demo ? model.path : path.resolve(model.path) };
 }
 
+/** The header of the model at `p`, read and closed again: all a build needs. */
+export async function modelInfoAt(p: string | undefined): Promise<ModelInfo | undefined> {
+  const model = await openModel(p);
+  await model?.source.close?.();
+  return infoOf(model);
+}
+
 /**
  * The model path a program names itself: load_model("x.gguf") or load_model(arg("model", "x.gguf")).
  * `null` when it calls load_model without a literal path, undefined when it loads no model.

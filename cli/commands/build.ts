@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from '../../compiler/artifact.ts';
-import { chooseModel, infoOf, openModel } from '../model.ts';
+import { chooseModel, DEMO_MODEL, modelInfoAt } from '../model.ts';
 import { readSource } from '../source.ts';
 
 export const LAST_BUILD = path.join('build', 'last');
@@ -25,8 +25,7 @@ export const buildCommand: CommandModule<{}, Args> = {
   handler: async (argv) => {
     const source = readSource(argv.file);
     const modelPath = chooseModel(argv.model, source, argv.file, (m) => console.error(m));
-    const model = await openModel(modelPath);
-    const info = infoOf(model);
+    const info = await modelInfoAt(modelPath);
     const artifact = build(source, argv.file, info);
     const out = argv.out ?? path.join('build', `${path.basename(argv.file, '.tl')}.tlc.json`);
     mkdirSync(path.dirname(out), { recursive: true });
@@ -35,7 +34,7 @@ export const buildCommand: CommandModule<{}, Args> = {
     writeFileSync(LAST_BUILD, path.resolve(out));
     const nodes = artifact.ir.graphs.reduce((n, g) => n + g.nodes.length, 0);
     const cached = artifact.ir.graphs.filter((g) => g.incremental).length;
-    console.log(`${out}: ${artifact.ir.graphs.length} graph${artifact.ir.graphs.length === 1 ? '' : 's'} (${nodes} ops${cached ? `, ${cached} with a KV cache` : ''}), ${artifact.ir.weights.length} weights${!info ? ' (no model)' : model?.demo ? ', for the demo model' : `, for ${info.path}`}`);
+    console.log(`${out}: ${artifact.ir.graphs.length} graph${artifact.ir.graphs.length === 1 ? '' : 's'} (${nodes} ops${cached ? `, ${cached} with a KV cache` : ''}), ${artifact.ir.weights.length} weights${!info ? ' (no model)' : info.path === DEMO_MODEL ? ', for the demo model' : `, for ${info.path}`}`);
   },
 };
 

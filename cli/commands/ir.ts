@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { compile } from '../../compiler/compile.ts';
 import { printIR } from '../../compiler/ir-print.ts';
-import { chooseModel, infoOf, openModel } from '../model.ts';
+import { chooseModel, modelInfoAt } from '../model.ts';
 import { readSource } from '../source.ts';
 
 interface Args {
@@ -22,8 +22,8 @@ export const irCommand: CommandModule<{}, Args> = {
       .option('json', { type: 'boolean', describe: 'Print the IR as JSON' }),
   handler: async (argv) => {
     const source = readSource(argv.file);
-    const model = await openModel(chooseModel(argv.model, source, argv.file, (m) => console.error(m)));
-    const ir = compile(source, argv.file, { model: infoOf(model), noPasses: !argv.passes });
+    const model = await modelInfoAt(chooseModel(argv.model, source, argv.file, (m) => console.error(m)));
+    const ir = compile(source, argv.file, { model, noPasses: !argv.passes });
     console.log(argv.json ? JSON.stringify(ir, null, 2) : printIR(ir));
   },
 };

@@ -3,12 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, parseArtifact, type Artifact } from '../../compiler/artifact.ts';
-import { modelInfo } from '../../compiler/model-info.ts';
 import type { HostValue } from '../../compiler/ir.ts';
 import { Program } from '../../runtime/program.ts';
 import { openNodeDevice } from '../../runtime/node/gpu.ts';
 import { TlcError } from '../../runtime/errors.ts';
-import { chooseModel, DEMO_MODEL, infoOf, openModel } from '../model.ts';
+import { chooseModel, DEMO_MODEL, modelInfoAt, openModel } from '../model.ts';
 import { readLastBuild } from './build.ts';
 import { readSource } from '../source.ts';
 
@@ -86,8 +85,7 @@ async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ ar
   if (target.endsWith('.tl')) {
     const source = readSource(target);
     const modelPath = chooseModel(argv.model, source, target, say);
-    const model = await openModel(modelPath);
-    return { artifact: build(source, target, infoOf(model)), modelPath };
+    return { artifact: build(source, target, await modelInfoAt(modelPath)), modelPath };
   }
   if (!existsSync(target)) throw new TlcError(`${target}: no such artifact; build one with \`tlc build FILE.tl\`.`);
   let artifact = parseArtifact(readFileSync(target, 'utf8'), target);
@@ -98,11 +96,10 @@ async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ ar
   }
   if (argv.model) {
     // Another model with another shape: rebuild from the source kept in the artifact.
-    const model = await openModel(modelPath);
-    const info = modelInfo(model.file);
+    const info = (await modelInfoAt(modelPath))!;
     if (info.fingerprint !== artifact.model?.fingerprint) {
       say(`tlc: ${path.basename(modelPath)} differs from the model ${target} was built for; rebuilding ${artifact.source.file} for it.`);
-      artifact = build(artifact.source.text, artifact.source.file, infoOf(model));
+      artifact = build(artifact.source.text, artifact.source.file, info);
     }
   }
   return { artifact, modelPath };

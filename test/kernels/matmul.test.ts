@@ -40,12 +40,10 @@ async function check(r: KernelRunner, c: Case): Promise<void> {
   }
 }
 
-/** Runs `body` with the kernels built for `t`, then restores the default tuning. */
-function withTuning(t: WeightKernelTuning, body: () => Promise<void>): () => Promise<void> {
-  return async () => {
-    tuneWeightKernels(t);
-    try { await body(); } finally { tuneWeightKernels({ threadsPerRow: 1, subgroups: false }); }
-  };
+/** Runs `body` with the kernels linear() builds for `t`, then restores the default tuning. */
+async function withTuning(t: WeightKernelTuning, body: () => Promise<void>): Promise<void> {
+  tuneWeightKernels(t);
+  try { await body(); } finally { tuneWeightKernels({ threadsPerRow: 1, subgroups: false }); }
 }
 
 describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
@@ -57,7 +55,7 @@ describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
         for (const M of [1, 3, 17]) {
           it(`${T[type]} K=${K} N=${N} M=${M}`, async () => {
             const r = await gpuRunner();
-            await withTuning(tuningFor(r.gpu), () => check(r, { type, K, N, M }))();
+            await withTuning(tuningFor(r.gpu), () => check(r, { type, K, N, M }));
           });
         }
       }
@@ -74,7 +72,7 @@ describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
     describe(name, () => {
       for (const type of TYPES) {
         const K = type === T.Q4_K || type === T.Q6_K ? 512 : 64;
-        for (const M of [1, 17]) it(`${T[type]} K=${K} N=${N} M=${M}`, async () => withTuning(t, () => check(await gpuRunner(), { type, K, N, M }))());
+        for (const M of [1, 17]) it(`${T[type]} K=${K} N=${N} M=${M}`, async () => { const r = await gpuRunner(); await withTuning(t, () => check(r, { type, K, N, M })); });
       }
     });
   }
@@ -87,14 +85,14 @@ describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
         await withTuning(tuningFor(r.gpu), async () => {
           await check(r, { type, K, N, M: 1, chunks: [30, 30, 7] });
           await check(r, { type, K, N, M: 3, chunks: [30, 30, 7] });
-        })();
+        });
       });
     }
   });
 
   it('a grid past maxComputeWorkgroupsPerDimension folds into 2-D (here with a limit of 3)', async () => {
     const r = await gpuRunner();
-    await withTuning(tuningFor(r.gpu), () => check(r, { type: T.Q8_0, K: 64, N: 300, M: 20, maxPerDim: 3 }))();
+    await withTuning(tuningFor(r.gpu), () => check(r, { type: T.Q8_0, K: 64, N: 300, M: 20, maxPerDim: 3 }));
   });
 
   it('grid(): counts over the limit use a second dimension', () => {
