@@ -77,7 +77,7 @@ export function benchCases(o: BenchOptions): BenchCase[] {
  * Times each case: one warm-up call (which also compiles the pipeline), then `rounds` submits of
  * `iters` calls, keeping the fastest round (other work on the machine only ever adds time).
  */
-export async function runBench(gpu: Gpu, cases: BenchCase[], iters: number, onResult: (r: BenchResult) => void, rounds = 3): Promise<BenchResult[]> {
+export async function runBench(gpu: Gpu, cases: BenchCase[], iters: number, onResult: (r: BenchResult) => void, rounds = 5): Promise<BenchResult[]> {
   const runner = new KernelRunner(gpu);
   const results: BenchResult[] = [];
   for (const c of cases) {

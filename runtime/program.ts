@@ -15,6 +15,7 @@ import { runHost, StoppedError } from './host.ts';
 import { Rng } from './rng.ts';
 import { tokenizerFromGguf, type Tokenizer } from './tokenizer/index.ts';
 import { uploadWeights } from './upload.ts';
+import { tuneWeightKernels } from './ops/matmul.ts';
 import type { WeightTensor } from './weights.ts';
 import { TlcError } from './errors.ts';
 
@@ -62,6 +63,7 @@ export class Program {
 
   static async load(gpu: Gpu, artifact: Artifact, model: ByteSource | undefined, opts: LoadOptions = {}): Promise<Program> {
     const t0 = performance.now();
+    tuneWeightKernels(gpu); // the matmul layout that suits this adapter
     const runner = new KernelRunner(gpu);
     if (!artifact.model || !model) {
       if (artifact.model) throw new TlcError(`${artifact.source.file} needs a model: pass the GGUF file it was built for (${artifact.model.path}).`);

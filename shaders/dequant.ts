@@ -4,7 +4,7 @@
 // the kernel declares. A codec gives, as WGSL text:
 //   load(rowByte, u)   statements reading unit u of the row starting at byte rowByte into lets
 //   value(i)           after load: the i-th vec4 of the unit's dequantized values
-//   dot(x)             after load: Σ_i value(i) · x(i) as f32, with per-block scales factored out
+//   dot(x)             after load: Σ_i value(i) · x(i) as f32 (the kernel defines hsum), with per-block scales factored out
 //                      where that is exact enough (Q8_0, Q4_0)
 //   wgsl               helper functions, xoff(u, i) (the row index of value(i)'s first value) and
 //                      decode(rowByte, u) -> array<vec4f, UNIT / 4>

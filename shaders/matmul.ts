@@ -7,12 +7,12 @@
 // thread decodes a weight unit once and uses it for all MT rows of x: MT = 1 for decode (a mat-vec
 // reading every weight byte once), MT = 8 for prefill.
 //
-// Two tunings (see runtime/ops/matmul.ts):
+// Two tunings (see tuningFor in runtime/ops/matmul.ts):
 // - TK > 1 (GPUs): neighbouring threads read neighbouring units of one row, so loads coalesce.
-// - TK = 1 (CPU adapters such as lavapipe, where a subgroup is one SIMD register): every thread owns
-//   a row and all threads walk K in step, so x is the same for all of them. With `subgroups` each
-//   lane loads one vec4 of x and the others take it with subgroupBroadcast: on lavapipe that is
-//   several times faster than loading x per thread. Subgroups narrower than 8 use plain loads.
+// - TK = 1 (CPU adapters such as lavapipe, where a subgroup is one SIMD register and each thread a
+//   lane of it): every thread owns a row and all walk K in step, so they all need the same x. With
+//   `subgroups`, 8 lanes load a piece of x each and subgroupBroadcast hands it to the rest: on
+//   lavapipe that is 2.5 to 4 times faster than every lane loading x (its loads are per-lane loops).
 import type { GgmlType } from '../runtime/weights.ts';
 import type { Kernel } from './kernel.ts';
 import { codec } from './dequant.ts';
@@ -44,12 +44,17 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const each = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
   const list = (n: number, f: (i: number) => string) => each(n, f, ', ');
 
-  // x for value(i) of unit u, the x row starting at vec4 xr. With subgroups, lane l < LANES loads
-  // vec4s l, 8 + l, ... of the unit and the others broadcast them (the tuning guarantees at least
-  // 8 lanes per subgroup).
-  const lanes = Math.min(u4, 8);
-  const xLoads = subgroups ? each(Math.ceil(u4 / 8), (h) => `let xl${h} = x[xr + xoff(u, ${8 * h}u + xlane) / 4u];`, ' ') : '';
-  const xAt = (i: number) => (subgroups ? `subgroupBroadcast(xl${i >> 3}, ${i & 7}u)` : `x[xr + xoff(u, ${i}u) / 4u]`);
+  // x for value(i) of unit u, from the x row starting at xr. With subgroups, lane l < 8 loads
+  // values l, 8 + l, ... of the unit (scalar loads are cheaper than vec4 ones on lavapipe) and
+  // every lane takes them with subgroupBroadcast (the tuning guarantees 8 lanes per subgroup).
+  const floats = 4 * u4;
+  const lanes = Math.min(floats, 8);
+  const xLoads = subgroups
+    ? each(Math.ceil(floats / 8), (h) => `let xl${h} = x[xr + xoff(u, ${2 * h}u + (xlane >> 2u)) + (xlane & 3u)];`, ' ')
+    : '';
+  const xAt = (i: number) => subgroups
+    ? `vec4f(${list(4, (k) => `subgroupBroadcast(xl${i >> 1}, ${4 * (i & 1) + k}u)`)})`
+    : `vec4f(${list(4, (k) => `x[xr + xoff(u, ${i}u) + ${k}u]`)})`;
   const loadX = /* wgsl */ `
 fn load_x(xr: u32, u: u32${subgroups ? ', xlane: u32' : ''}) -> array<vec4f, ${u4}> {
   ${xLoads}
@@ -69,7 +74,7 @@ fn load_x(xr: u32, u: u32${subgroups ? ', xlane: u32' : ''}) -> array<vec4f, ${u
   }`;
 
   const wgsl = /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
-@group(0) @binding(0) var<storage, read> x: array<vec4f>;     // (M, K)
+@group(0) @binding(0) var<storage, read> x: array<f32>;       // (M, K)
 @group(0) @binding(1) var<storage, read> w: array<${c.word}>; // (N, K) raw ${typeName(type)} bytes
 @group(0) @binding(2) var<storage, read_write> y: array<f32>; // (M, ${yStride}); this kernel writes columns col0 .. col0 + ${N}
 struct Params { M: u32, col0: u32, gridX: u32, pad: u32 }
@@ -82,7 +87,7 @@ const TK = ${TK}u;            // threads per row
 const ROWS = ${rows}u;        // rows per workgroup
 const ROW_TILES = ${Math.ceil(N / rows)}u;
 const MT = ${MT}u;            // rows of x per workgroup
-const K4 = ${K / 4}u;
+const K = ${K}u;
 const YS = ${yStride}u;       // row length of y
 ${TK === 1 ? '' : `var<workgroup> part: array<f32, ${MATMUL_THREADS * MT}>; // (MT, ROWS, TK)`}
 ${c.wgsl}${loadX}
@@ -98,7 +103,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let row = (tile % ROW_TILES) * ROWS + r;
   // A row past N repeats the last one, so control flow stays uniform; it is not written.
   let rb = min(row, N - 1u) * ROW_BYTES;
-${subgroups ? `  let xlane = lane & ${lanes - 1}u;\n` : ''}${MT === 1 ? `  let xr = m0 * K4;
+${subgroups ? `  let xlane = lane & ${lanes - 1}u;\n` : ''}${MT === 1 ? `  let xr = m0 * K;
   var acc = 0.0;
   for (var u = ${first}; u < UNITS; u += TK) {
     ${xLoads}
@@ -110,13 +115,13 @@ ${c.load('rb', 'u')}
   for (var u = ${first}; u < UNITS; u += TK) {
     let wv = decode(rb, u);
     for (var m = 0u; m < mn; m++) {
-      let xv = load_x((m0 + m) * K4, u${xArgs});
+      let xv = load_x((m0 + m) * K, u${xArgs});
       acc[m] += hsum(${each(u4, (i) => `wv[${i}] * xv[${i}]`, ' + ')});
     }
   }`}
 ${reduce}
   if (row >= N) { return; }
-${MT === 1 ? '  y[m0 * YS + p.col0 + row] = acc;' : `  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = acc[m]; }`}
+${MT === 1 ? '  y[m0 * YS + p.col0 + row] = acc;' : '  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = acc[m]; }'}
 }
 `;
   return {

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import { openNodeDevice } from '../../runtime/node/gpu.ts';
 import { BENCH_KERNELS, BENCH_TYPES, DEFAULT_SHAPES, benchCases, runBench } from '../../runtime/bench.ts';
-import { tuneWeightKernels } from '../../runtime/ops/matmul.ts';
+import { tuneWeightKernels, tuningFor } from '../../runtime/ops/matmul.ts';
 import { UsageError } from '../report.ts';
 
 interface Args {
@@ -37,14 +37,15 @@ export const benchCommand: CommandModule<{}, Args> = {
     const gpu = await openNodeDevice();
     tuneWeightKernels(gpu);
     if (!argv.json) {
-      console.log(`${gpu.info.adapter}`);
+      const t = tuningFor(gpu);
+      console.log(`${gpu.info.adapter}; matmul: ${t.threadsPerRow} thread(s) per row${t.subgroups ? ', x shared through subgroups' : ''}`);
       console.log(row('kernel', 'case', 'ms/call', 'GB/s', 'GFLOP/s'));
     }
     const results = await runBench(gpu, cases, argv.iters, (r) => {
       if (!argv.json) console.log(row(r.kernel, r.label, r.msPerCall.toFixed(3), r.gbPerS.toFixed(2), r.gflopPerS ? r.gflopPerS.toFixed(1) : '-'));
     });
     if (argv.json) console.log(JSON.stringify(results, null, 2));
-    else console.log(`(${results[0]?.timer ?? 'no'} timing; fastest of 3 submits of ${argv.iters} calls)`);
+    else console.log(`(${results[0]?.timer ?? 'no'} timing; fastest of 5 submits of ${argv.iters} calls)`);
     gpu.device.destroy();
   },
 };
