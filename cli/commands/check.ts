@@ -6,7 +6,8 @@ import type * as A from '../../compiler/ast.ts';
 import { check } from '../../compiler/check.ts';
 import { DiagnosticError } from '../../compiler/diagnostics.ts';
 import { parse } from '../../compiler/parse.ts';
-import { forEachFile, readSource, summarize } from './parse.ts';
+import { forEachFile, summarize } from './parse.ts';
+import { readSource } from '../source.ts';
 
 /** Reads `import "lib.tl"` relative to the importing file; undefined when absent or unparsable. */
 export function importsBeside(path_: string, from: string): A.Program | undefined {

@@ -1,19 +1,9 @@
 // `tlc parse FILE...`: syntax-checks TensorLogic files; --ast prints their syntax trees as JSON.
-import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type * as A from '../../compiler/ast.ts';
 import { parse } from '../../compiler/parse.ts';
+import { readSource } from '../source.ts';
 import { TlcError } from '../../runtime/errors.ts';
-
-/** The text of a source file, or a TlcError that says why it cannot be read. */
-export function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TlcError(`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
-  }
-}
 
 /** `3 functions, main, 142 statements`: what a file holds, for the one-line report. */
 export function summarize(p: A.Program): string {
