@@ -47,6 +47,4 @@ export function bindDims(shape: Dim[], dims: Record<string, number>): number[] {
   });
 }
 
-export function product(xs: number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
-}
+export { product } from '../runtime/ops/common.ts';

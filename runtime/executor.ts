@@ -146,7 +146,7 @@ export class GraphExecutor {
       if (n.op === 'weight') continue;
       if (n.op === 'const') bufs[n.id] = this.constBuffer(n);
       else if (n.op === 'ids' || n.op === 'scalar') bufs[n.id] = this.inputBuffer(n.id, bytes);
-      else if (isView(n, g)) continue;
+      else if (isView(n)) continue;
       else {
         // The smallest free slot that fits, else the biggest free one (grown), else a new one.
         let best = -1;
@@ -170,7 +170,7 @@ export class GraphExecutor {
     for (const n of g.nodes) {
       const s = slotOf.get(n.id);
       if (s !== undefined) bufs[n.id] = this.slots[s];
-      else if (isView(n, g)) bufs[n.id] = bufs[n.args[0]];
+      else if (isView(n)) bufs[n.id] = bufs[n.args[0]];
     }
     return bufs;
   }

@@ -136,7 +136,7 @@ export class KernelRunner {
     pass.end();
     this.device.queue.submit([enc.finish()]);
     const err = await this.device.popErrorScope();
-    if (err) throw new DeviceError(`${dispatches.map((d) => d.kernel.name).join(', ')}: ${err.message}`);
+    if (err) throw new DeviceError(`${[...new Set(dispatches.map((d) => d.kernel.name))].join(', ')}: ${err.message}`);
     await this.device.queue.onSubmittedWorkDone();
     for (const t of temps) t.destroy();
   }

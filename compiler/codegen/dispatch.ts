@@ -1,11 +1,10 @@
 // Codegen: each graph node -> kernel dispatches (WGSL from shaders/, specialized per shape and
 // weight type by the op functions in runtime/ops/). Shapes here are bound: numbers only.
-import type { Graph, Node } from '../ir.ts';
+import type { Node } from '../ir.ts';
 import type { Dispatch } from '../../runtime/kernels.ts';
 import type { WeightTensor } from '../../runtime/weights.ts';
 import { TlcError } from '../../runtime/errors.ts';
-import { product } from '../shapes.ts';
-import { contiguousStrides } from '../../runtime/ops/common.ts';
+import { contiguousStrides, product } from '../../runtime/ops/common.ts';
 import { linear, embedding } from '../../runtime/ops/matmul.ts';
 import { rmsNorm } from '../../runtime/ops/rms_norm.ts';
 import { rope } from '../../runtime/ops/rope.ts';
@@ -29,7 +28,7 @@ export interface NodeContext {
 }
 
 /** A reshape of contiguous data needs no kernel: it shares its argument's buffer. */
-export function isView(n: Node, _g: Graph): boolean {
+export function isView(n: Node): boolean {
   return n.op === 'reshape';
 }
 
