@@ -133,7 +133,7 @@ function graphLines(g: Graph, types: Map<string, string>): string[] {
   const outputs = g.outputs.map((o, i) => `${i}: %${o.node}${o.element >= 0 ? `[${o.element}]` : ''}`).join(', ');
   const lines = [`graph ${g.name}(${g.dims.join(', ')}) {`];
   lines.push(`  inputs: ${inputs || 'none'}`, `  outputs: ${outputs || 'none'}`);
-  if (g.incremental) lines.push(`  incremental: new ${g.incremental.seqDim} rows, ids input ${g.incremental.idsInput}, K/V cached`);
+  if (g.incremental) lines.push(`  incremental: new ${g.incremental.seqDim} rows, from input${g.incremental.sources.length > 1 ? 's' : ''} ${g.incremental.sources.join(', ')}, K/V and rows cached`);
   for (const n of g.nodes) lines.push('  ' + nodeLine(n, g, types));
   lines.push(`  ops: ${g.nodes.length} nodes (${countSummary(g.nodes.map((n) => n.op))})`, '}');
   return lines;

@@ -18,7 +18,7 @@ export type HostExpr =
   | { k: 'call'; fn: string; args: HostExpr[] } // host builtins: tokenize, detokenize, append, len, env, ...
   | { k: 'list'; items: HostExpr[] }
   | { k: 'index'; target: HostExpr; index: HostExpr }
-  | { k: 'out'; graph: number; output: number }; // a value read back from the last run of a graph
+  | { k: 'out'; graph: number; output: number }; // a graph output of its last run: read back, or a device value
 
 export type HostStmt =
   | { k: 'let'; name: string; value: HostExpr }
@@ -51,14 +51,17 @@ export interface Node {
 }
 
 export interface GraphInput {
-  kind: 'ids' | 'scalar';
-  node: number; // the `input` node that holds it
+  /** Token ids (a host list), a host number, or a device value made by an earlier graph run. */
+  kind: 'ids' | 'scalar' | 'tensor';
+  node: number; // the leaf node that holds it (op ids, scalar or tensor)
 }
 
 export interface GraphOutput {
   node: number;
-  /** Only this element (flat index) is read back, e.g. a sampled token id, or `x[0, 3]`. */
+  /** Only this element (flat index) is read back, e.g. a sampled token id, or `x[0, 3]`; -1: all of it. */
   element: number;
+  /** Not read back: the tensor stays on the device, a value later graphs take as a 'tensor' input. */
+  keep?: boolean;
 }
 
 export interface Graph {
@@ -68,8 +71,12 @@ export interface Graph {
   inputs: GraphInput[];
   nodes: Node[];
   outputs: GraphOutput[];
-  /** Set by the kv-cache pass: the graph can run on new rows only, with K/V cached between calls. */
-  incremental?: { seqDim: string; idsInput: number };
+  /**
+   * Set by the kv-cache pass: the graph can run on new rows of `seqDim` only. Its row sources (ids
+   * inputs, or tensor inputs whose rows are the sequence) say which rows are new; K/V and every
+   * output with the sequence as its leading dim keep the earlier rows between calls.
+   */
+  incremental?: { seqDim: string; sources: number[] };
 }
 
 export interface Weight {

@@ -21,6 +21,7 @@ export const OPS: Record<string, OpDef> = {
   ids: { shape: (_, a) => [a.dim], dtype: 'u32', rowwise: true },
   scalar: { shape: () => [] },
   weight: { shape: (_, a) => a.shape },
+  tensor: { shape: (_, a) => a.shape, rowwise: true }, // a device value from an earlier graph run; attrs.dtype
   const: { shape: (_, a) => a.shape },
 
   // llama building blocks

@@ -11,13 +11,16 @@ import { align } from './kernels.ts';
 import type { WeightTensor } from './weights.ts';
 import { DeviceError } from './device.ts';
 import { TlcError } from './errors.ts';
+import { BufferPool, DeviceValue, RowCache, STORAGE } from './device-value.ts';
 
-export type InputValue = number | number[];
-export type OutputValue = number | number[];
+export type InputValue = number | number[] | DeviceValue;
+export type OutputValue = number | number[] | DeviceValue;
 
 export interface ExecutorOptions {
   /** Most positions a KV cache holds: the prompt plus generated tokens must fit. */
   ctx: number;
+  /** Where kept outputs (device values for later graphs) get their buffers; shared by a program's graphs. */
+  pool?: BufferPool;
 }
 
 interface KvCache {
@@ -35,9 +38,13 @@ export class GraphExecutor {
   private staging?: GPUBuffer;
   private prevIds?: number[]; // token ids of the last call, for the incremental (KV-cached) path
   private values: OutputValue[] = [];
+  private rowCaches = new Map<number, RowCache>(); // output node -> its rows, for incremental graphs
+  private pool: BufferPool;
   private lastUse: number[];
   /** Rows actually computed by the last call (the new tokens when the KV cache was used). */
   lastRows = 0;
+  /** Length of the sequence the last call saw (its longest ids input, or all rows of an incremental graph). */
+  lastSeq = 0;
 
   constructor(
     private runner: KernelRunner,
@@ -51,33 +58,52 @@ export class GraphExecutor {
       for (const a of n.args) this.lastUse[a] = Math.max(this.lastUse[a], this.lastUse[n.id]);
     }
     for (const o of graph.outputs) this.lastUse[o.node] = Infinity;
+    this.pool = opts.pool ?? new BufferPool(runner.device);
   }
 
   output(i: number): OutputValue {
     return this.values[i];
   }
 
-  async run(dimsIn: Record<string, number>, inputs: InputValue[]): Promise<void> {
+  /** The device values of the last run, which stay alive until the next. */
+  liveValues(): DeviceValue[] {
+    return this.values.filter((v): v is DeviceValue => v instanceof DeviceValue);
+  }
+
+  async run(dimsIn: Record<string, number>, inputsIn: InputValue[]): Promise<void> {
     const g = this.graph;
     const dims = { ...dimsIn };
+    let inputs = inputsIn;
+    this.bindTensorDims(inputs, dims);
+
+    // An incremental graph runs on the rows its sources did not share with the last run.
     let pos0 = 0;
+    let history: number[] | undefined;
     const inc = g.incremental;
     if (inc) {
-      const ids = inputs[inc.idsInput] as number[];
-      if (ids.length > this.opts.ctx) {
-        throw new TlcError(`The prompt and the generated tokens (${ids.length}) are longer than the context (${this.opts.ctx} tokens); shorten the prompt or raise --ctx.`);
+      const n = dims[inc.seqDim];
+      if (n > this.opts.ctx) {
+        throw new TlcError(`The prompt and the generated tokens (${n}) are longer than the context (${this.opts.ctx} tokens); shorten the prompt or raise --ctx.`);
       }
-      pos0 = Math.min(commonPrefix(this.prevIds, ids), ids.length - 1);
-      this.prevIds = ids.slice();
-      dims[inc.seqDim] = ids.length - pos0;
+      const histories = inc.sources.map((i) => {
+        const v = inputs[i];
+        return Array.isArray(v) ? v : v instanceof DeviceValue ? v.rows?.history : undefined;
+      });
+      history = histories.every((h) => h !== undefined) ? histories[0] : undefined;
+      pos0 = Math.min(n, ...histories.map((h) => (h ? commonPrefix(this.prevIds, h) : 0)));
+      pos0 = Math.max(0, Math.min(pos0, n - 1));
+      this.prevIds = history?.slice();
+      dims[inc.seqDim] = n - pos0;
       inputs = inputs.slice();
-      inputs[inc.idsInput] = ids.slice(pos0);
+      for (const i of inc.sources) if (Array.isArray(inputs[i])) inputs[i] = (inputs[i] as number[]).slice(pos0);
     }
     this.lastRows = inc ? dims[inc.seqDim] : 0;
+    this.lastSeq = inc ? pos0 + dims[inc.seqDim] : Math.max(0, ...inputs.map((v) => (Array.isArray(v) ? v.length : 0)));
 
     const shapes = g.nodes.map((n) => bindDims(n.shape, dims));
     const bufs = this.planBuffers(shapes);
-    this.writeInputs(inputs, bufs);
+    const enc = this.runner.device.createCommandEncoder();
+    this.bindInputs(inputs, bufs, shapes, enc, pos0);
 
     const scalars = new Map<number, number>();
     g.inputs.forEach((inp, i) => inp.kind === 'scalar' && scalars.set(inp.node, Number(inputs[i])));
@@ -99,7 +125,52 @@ export class GraphExecutor {
         throw e;
       }
     }
-    await this.submit(dispatches, bufs, shapes);
+    await this.submit(enc, dispatches, bufs, shapes, { pos0, history });
+  }
+
+  /** Binds the symbolic dims of tensor inputs from the values' shapes, checking them against the rest. */
+  private bindTensorDims(inputs: InputValue[], dims: Record<string, number>): void {
+    const g = this.graph;
+    g.inputs.forEach((inp, i) => {
+      if (inp.kind !== 'tensor') return;
+      const v = inputs[i];
+      const n = g.nodes[inp.node];
+      const where = n.at ?? g.name;
+      if (!(v instanceof DeviceValue)) throw new TlcError(`${where}: expected a tensor here, got ${JSON.stringify(v)}`);
+      v.check(where);
+      const bad = () => new TlcError(`${where}: a tensor of shape [${n.shape.join(', ')}] (${n.dtype}) is expected here, got [${v.shape.join(', ')}] (${v.dtype})`);
+      if (v.shape.length !== n.shape.length || v.dtype !== n.dtype) throw bad();
+      n.shape.forEach((d, k) => {
+        if (typeof d === 'number') {
+          if (d !== v.shape[k]) throw bad();
+        } else if (dims[d] === undefined) dims[d] = v.shape[k];
+        else if (dims[d] !== v.shape[k]) throw bad();
+      });
+    });
+  }
+
+  /** Token ids and numbers are written; device values are bound as they are, or their new rows copied. */
+  private bindInputs(inputs: InputValue[], bufs: GPUBuffer[], shapes: number[][], enc: GPUCommandEncoder, pos0: number): void {
+    const q = this.runner.device.queue;
+    const sources = new Set(this.graph.incremental?.sources ?? []);
+    this.graph.inputs.forEach((inp, i) => {
+      const v = inputs[i];
+      const node = inp.node;
+      if (inp.kind === 'ids') {
+        const ids = v as number[];
+        if (ids.length) q.writeBuffer(bufs[node], 0, new Uint32Array(ids));
+      } else if (inp.kind === 'scalar') {
+        q.writeBuffer(bufs[node], 0, new Float32Array([Number(v)]));
+      } else if (sources.has(i)) {
+        // Rows [pos0, n) of a sequence, from the value that holds all n.
+        const bytes = product(shapes[node]) * 4;
+        bufs[node] = this.inputBuffer(node, bytes);
+        const rowBytes = bytes / Math.max(1, shapes[node][0]);
+        if (bytes) enc.copyBufferToBuffer((v as DeviceValue).buffer, pos0 * rowBytes, bufs[node], 0, bytes);
+      } else {
+        bufs[node] = (v as DeviceValue).buffer;
+      }
+    });
   }
 
   /**
@@ -114,6 +185,7 @@ export class GraphExecutor {
     for (const v of [1, 2]) {
       const shapes = g.nodes.map((n) => bindDims(n.shape, Object.fromEntries(g.dims.map((d) => [d, v]))));
       const bufs = this.planBuffers(shapes);
+      for (const inp of g.inputs) if (inp.kind === 'tensor') bufs[inp.node] = this.inputBuffer(inp.node, product(shapes[inp.node]) * 4);
       const ctx: NodeContext = {
         nodes: g.nodes,
         shapes,
@@ -143,7 +215,7 @@ export class GraphExecutor {
     const busyUntil: number[] = []; // last step at which each slot's holder is used
     for (const n of g.nodes) {
       const bytes = Math.max(16, product(shapes[n.id]) * 4);
-      if (n.op === 'weight') continue;
+      if (n.op === 'weight' || n.op === 'tensor') continue; // bound by bindInputs
       if (n.op === 'const') bufs[n.id] = this.constBuffer(n);
       else if (n.op === 'ids' || n.op === 'scalar') bufs[n.id] = this.inputBuffer(n.id, bytes);
       else if (isView(n)) continue;
@@ -196,17 +268,6 @@ export class GraphExecutor {
     return b;
   }
 
-  private writeInputs(inputs: InputValue[], bufs: GPUBuffer[]): void {
-    const q = this.runner.device.queue;
-    this.graph.inputs.forEach((inp, i) => {
-      const v = inputs[i];
-      if (inp.kind === 'ids') {
-        const ids = v as number[];
-        if (ids.length) q.writeBuffer(bufs[inp.node], 0, new Uint32Array(ids));
-      } else q.writeBuffer(bufs[inp.node], 0, new Float32Array([Number(v)]));
-    });
-  }
-
   private kvCache(id: number, rows: number, nKv: number, headDim: number): KvCache {
     let c = this.kv.get(id);
     if (!c || c.rows < rows) {
@@ -226,7 +287,7 @@ export class GraphExecutor {
     return c;
   }
 
-  private async submit(dispatches: Dispatch[], bufs: GPUBuffer[], shapes: number[][]): Promise<void> {
+  private async submit(enc: GPUCommandEncoder, dispatches: Dispatch[], bufs: GPUBuffer[], shapes: number[][], seq: { pos0: number; history?: number[] }): Promise<void> {
     const device = this.runner.device;
     // All Params in one uniform buffer at 256-byte steps (minUniformBufferOffsetAlignment).
     const step = 256;
@@ -237,7 +298,6 @@ export class GraphExecutor {
       this.uniforms = device.createBuffer({ size: align(need * 1.5, step), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     }
     const arena = new Uint8Array(need);
-    const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     let slot = 0;
     for (const d of dispatches) {
@@ -253,9 +313,25 @@ export class GraphExecutor {
     pass.end();
     device.queue.writeBuffer(this.uniforms, 0, arena);
 
-    // Read back only the outputs: single elements or whole (small) tensors.
-    const outs = this.graph.outputs;
-    const sizes = outs.map((o) => (o.element >= 0 ? 4 : product(shapes[o.node]) * 4));
+    // Outputs: rows of the sequence go to their row cache, kept values to buffers of their own,
+    // and only what the host reads is copied to the staging buffer.
+    const g = this.graph;
+    const held = new Map<number, DeviceValue>(); // node -> where its value lives after this run
+    const heldValue = (node: number): DeviceValue => {
+      let v = held.get(node);
+      if (!v) held.set(node, (v = this.holdOutput(enc, node, bufs[node], shapes[node], seq)));
+      return v;
+    };
+    const outs = g.outputs;
+    const sizes = outs.map((o) => (o.keep ? 0 : o.element >= 0 ? 4 : product(heldOrLocal(o.node)) * 4));
+    function heldOrLocal(node: number): number[] {
+      return isRows(node) ? heldValue(node).shape : shapes[node];
+    }
+    function isRows(node: number): boolean {
+      const inc = g.incremental;
+      return !!inc && g.nodes[node].shape[0] === inc.seqDim;
+    }
+    const values: OutputValue[] = outs.map((o) => (o.keep ? heldValue(o.node) : 0));
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total > 0) {
       if (!this.staging || this.staging.size < total) {
@@ -264,22 +340,29 @@ export class GraphExecutor {
       }
       let off = 0;
       outs.forEach((o, i) => {
-        enc.copyBufferToBuffer(bufs[o.node], Math.max(0, o.element) * 4, this.staging!, off, sizes[i]);
+        if (o.keep) return;
+        const from = isRows(o.node) ? heldValue(o.node).buffer : bufs[o.node];
+        if (o.element >= 0 && o.element >= product(heldOrLocal(o.node))) throw new TlcError(`${g.nodes[o.node].at ?? g.name}: element ${o.element} is out of range for a tensor of shape [${heldOrLocal(o.node).join(', ')}]`);
+        enc.copyBufferToBuffer(from, Math.max(0, o.element) * 4, this.staging!, off, sizes[i]);
         off += sizes[i];
       });
     }
     device.pushErrorScope('validation');
     device.queue.submit([enc.finish()]);
     const err = await device.popErrorScope();
-    if (err) throw new DeviceError(`${this.graph.name}: ${err.message}`);
-    if (total === 0) return device.queue.onSubmittedWorkDone();
+    if (err) throw new DeviceError(`${g.name}: ${err.message}`);
+    if (total === 0) {
+      this.values = values;
+      return device.queue.onSubmittedWorkDone();
+    }
 
     await this.staging!.mapAsync(GPUMapMode.READ, 0, align(total, 4));
     const data = this.staging!.getMappedRange(0, align(total, 4)).slice(0);
     this.staging!.unmap();
     let off = 0;
     this.values = outs.map((o, i) => {
-      const n = this.graph.nodes[o.node];
+      if (o.keep) return values[i];
+      const n = g.nodes[o.node];
       const count = sizes[i] / 4;
       const arr = n.dtype === 'u32' ? new Uint32Array(data, off, count) : new Float32Array(data, off, count);
       off += sizes[i];
@@ -287,15 +370,44 @@ export class GraphExecutor {
     });
   }
 
+  /**
+   * Where an output lives after the run. Rows of the sequence (incremental graphs) are copied to
+   * their row cache at their positions; other kept values to a pooled buffer of their own, since the
+   * graph's scratch buffers are reused by the next run.
+   */
+  private holdOutput(enc: GPUCommandEncoder, node: number, from: GPUBuffer, shape: number[], seq: { pos0: number; history?: number[] }): DeviceValue {
+    const n = this.graph.nodes[node];
+    const bytes = product(shape) * 4;
+    const inc = this.graph.incremental;
+    if (inc && n.shape[0] === inc.seqDim) {
+      const rowBytes = product(shape.slice(1)) * 4;
+      let cache = this.rowCaches.get(node);
+      if (!cache) {
+        const size = Math.max(16, rowBytes * this.opts.ctx);
+        if (size > this.runner.device.limits.maxStorageBufferBindingSize) {
+          throw new TlcError(`${n.at ?? this.graph.name}: keeping ${this.opts.ctx} rows of this tensor needs ${size} bytes, more than one buffer binding allows; lower --ctx`);
+        }
+        cache = new RowCache(this.runner.device.createBuffer({ size: align(size, 256), usage: STORAGE, label: `rows ${node}` }), rowBytes, this.opts.ctx);
+        this.rowCaches.set(node, cache);
+      }
+      if (bytes) enc.copyBufferToBuffer(from, 0, cache.buffer, seq.pos0 * rowBytes, bytes);
+      const version = cache.wrote(seq.pos0);
+      return new DeviceValue(cache.buffer, [seq.pos0 + shape[0], ...shape.slice(1)], n.dtype, { history: seq.history, cache, version });
+    }
+    const buf = this.pool.take(bytes);
+    if (bytes) enc.copyBufferToBuffer(from, 0, buf, 0, bytes);
+    return new DeviceValue(buf, shape, n.dtype);
+  }
+
   destroy(): void {
     for (const b of [...this.slots, ...this.consts.values(), ...this.inputBufs.values()]) b.destroy();
     for (const c of this.kv.values()) (c.k.destroy(), c.v.destroy());
+    for (const c of this.rowCaches.values()) c.buffer.destroy();
     this.uniforms?.destroy();
     this.staging?.destroy();
   }
 }
 
-const STORAGE = 0x80 | 0x8 | 0x4; // GPUBufferUsage.STORAGE | COPY_DST | COPY_SRC (constants: the globals load late in Node)
 
 function commonPrefix(a: number[] | undefined, b: number[]): number {
   if (!a) return 0;

@@ -7,13 +7,14 @@
 import { Template } from '@huggingface/jinja';
 import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
 import { TlcError } from './errors.ts';
+import { DeviceValue } from './device-value.ts';
 import type { Tokenizer } from './tokenizer/index.ts';
 
 export interface HostEnv {
   /** The device executor: runs a graph with its symbolic dims bound; inputs are token-id lists ('ids') and numbers ('scalar'). */
-  runGraph(graph: number, dims: Record<string, number>, inputs: (number | number[])[]): Promise<void>;
-  /** A value read back by the last run of that graph. */
-  readOutput(graph: number, output: number): number | number[];
+  runGraph(graph: number, dims: Record<string, number>, inputs: GraphInputValue[], live: () => Iterable<Value>): Promise<void>;
+  /** An output of the last run of that graph: a value read back, or a device value. */
+  readOutput(graph: number, output: number): number | number[] | DeviceValue;
   /** Run-time parameters for `arg(name, default)`; strings are coerced to the default's type. */
   args: Record<string, HostValue>;
   /** The model's own tokenizer, for `load_tokenizer(model)`. */
@@ -39,8 +40,9 @@ export class StoppedError extends TlcError {
   }
 }
 
-/** What a host variable holds at run time: a HostValue, or a tokenizer. */
-export type Value = number | string | boolean | null | Value[] | Tokenizer;
+/** What a host variable holds at run time: a HostValue, a tokenizer, or a tensor on the device. */
+export type Value = number | string | boolean | null | Value[] | Tokenizer | DeviceValue;
+export type GraphInputValue = number | number[] | DeviceValue;
 
 export async function runHost(host: HostStmt[], env: HostEnv): Promise<void> {
   await new Interpreter(env, host).block(host);
@@ -155,7 +157,7 @@ class Interpreter {
       dims[name] = v;
     }
     const inputs = s.inputs.map((e, i) => graphInput(this.eval(e), s.graph, i));
-    await this.env.runGraph(s.graph, dims, inputs);
+    await this.env.runGraph(s.graph, dims, inputs, () => this.vars.values());
     this.checkStop();
     return NEXT;
   }
@@ -216,6 +218,7 @@ class Interpreter {
     switch (fn) {
       case 'len':
         if (typeof a[0] === 'string' || Array.isArray(a[0])) return a[0].length;
+        if (a[0] instanceof DeviceValue) return a[0].shape[0] ?? 1;
         throw new TlcError(`len: expected a list or a string, got ${describe(a[0])}`);
       case 'append': {
         const xs = list(a[0], fn).slice(); // a new list: the old one may still be a graph's input
@@ -229,6 +232,9 @@ class Interpreter {
       case 'int':
       case 'float':
         return unaryOp(fn, a[0]);
+      case 'dim': // a size of a device value: dim(x, axis)
+        if (a[0] instanceof DeviceValue && typeof a[1] === 'number') return a[0].shape[a[1]];
+        throw new TlcError(`dim: expected a tensor, got ${describe(a[0])}`);
       case 'env':
         return this.env.env(text(a[0], fn, 'the name')) ?? (a.length > 1 ? a[1] : '');
       case 'arg': // arg(name, default) whose default is known only at run time
@@ -333,6 +339,7 @@ export function show(v: Value): string {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? JSON.stringify(x) : show(x))).join(', ')}]`;
   if (v === null) return 'null';
+  if (v instanceof DeviceValue) return v.toString();
   if (typeof v === 'object') return `<${v.kind} tokenizer>`;
   return String(v);
 }
@@ -341,6 +348,7 @@ function describe(v: Value | undefined): string {
   if (v === undefined || v === null) return 'nothing';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (v instanceof DeviceValue) return `a tensor of shape [${v.shape.join(', ')}]`;
   if (typeof v === 'object') return 'a tokenizer';
   return `the ${typeof v} ${String(v)}`;
 }
@@ -350,7 +358,7 @@ export function truthy(v: Value): boolean {
 }
 
 function isTokenizer(v: Value | undefined): v is Tokenizer {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof DeviceValue);
 }
 
 function equal(a: Value, b: Value): boolean {
@@ -430,8 +438,8 @@ function loopBound(v: Value): number {
   return v;
 }
 
-function graphInput(v: Value, graph: number, i: number): number | number[] {
-  if (typeof v === 'number') return v;
+function graphInput(v: Value, graph: number, i: number): GraphInputValue {
+  if (typeof v === 'number' || v instanceof DeviceValue) return v;
   if (typeof v === 'boolean') return Number(v);
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
   throw new TlcError(`graph ${graph}: input ${i} must be a number or a list of token ids, got ${describe(v)}`);

@@ -18,6 +18,7 @@ import { uploadWeights } from './upload.ts';
 import { tuneWeightKernels } from './ops/matmul.ts';
 import type { WeightTensor } from './weights.ts';
 import { TlcError } from './errors.ts';
+import { BufferPool, deviceValues } from './device-value.ts';
 
 export interface LoadOptions {
   onProgress?(bytesDone: number, bytesTotal: number): void;
@@ -57,9 +58,16 @@ export class Program {
     readonly file: GgufFile | undefined,
     readonly tokenizer: Tokenizer | undefined,
     private executors: Map<number, GraphExecutor>,
+    private pool: BufferPool,
     private loadMs: number,
     private opts: LoadOptions,
-  ) {}
+  ) {
+    // A program that samples counts its steps by the sampler; one that only takes argmax, by argmax.
+    const ops = artifact.ir.graphs.flatMap((g) => g.outputs.map((o) => g.nodes[o.node].op));
+    this.samplerOp = ops.includes('sample') ? 'sample' : 'argmax';
+  }
+
+  private readonly samplerOp: string;
 
   static async load(gpu: Gpu, artifact: Artifact, model: ByteSource | undefined, opts: LoadOptions = {}): Promise<Program> {
     const t0 = performance.now();
@@ -67,8 +75,9 @@ export class Program {
     const runner = new KernelRunner(gpu);
     if (!artifact.model || !model) {
       if (artifact.model) throw new TlcError(`${artifact.source.file} needs a model: pass the GGUF file it was built for (${artifact.model.path}).`);
-      const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, new Map(), { ctx: opts.ctx ?? 4096 })]));
-      return new Program(artifact, undefined, undefined, executors, performance.now() - t0, opts);
+      const pool = new BufferPool(gpu.device);
+      const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, new Map(), { ctx: opts.ctx ?? 4096, pool })]));
+      return new Program(artifact, undefined, undefined, executors, pool, performance.now() - t0, opts);
     }
     const file = opts.file ?? (await readGguf(model));
     const info = modelInfo(file);
@@ -81,17 +90,19 @@ export class Program {
     const weights: Map<string, WeightTensor> = await uploadWeights(gpu.device, file, names, { onProgress: opts.onProgress });
     const hp = llamaHParams(file);
     const ctx = opts.ctx ?? Math.min(hp.n_ctx_train, 4096);
-    const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx })]));
+    const pool = new BufferPool(gpu.device);
+    const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx, pool })]));
     try {
       for (const e of executors.values()) e.warm();
     } catch (e) {
       // Free what was made, so a failed load (a shader the adapter rejects, no memory) leaks nothing.
       for (const x of executors.values()) x.destroy();
+      pool.destroy();
       for (const w of weights.values()) for (const c of w.chunks) c.buffer.destroy();
       throw e;
     }
     const tokenizer = tokenizerFromGguf(file.metadata, model.name);
-    return new Program(artifact, file, tokenizer, executors, performance.now() - t0, opts);
+    return new Program(artifact, file, tokenizer, executors, pool, performance.now() - t0, opts);
   }
 
   /** Runs the program once. `args` feed `arg(name, default)`: prompt, max_tokens, temperature, seed, ... */
@@ -102,6 +113,7 @@ export class Program {
     const prefill = { ms: 0, tokens: 0 };
     const decode = { ms: 0, tokens: 0 };
     let stopped = false;
+    let step = { ms: 0, seq: 0, rows: 0 }; // graph runs since the last sampled token
     const eos = this.file ? llamaHParams(this.file).eos_id : undefined;
 
     try {
@@ -121,24 +133,28 @@ export class Program {
           const { tokenizerFromHfJson } = await import('./tokenizer/index.ts');
           return tokenizerFromHfJson(await this.opts.readText(path));
         },
-        runGraph: async (id, dims, inputs) => {
+        runGraph: async (id, dims, inputs, live) => {
           const exec = this.executors.get(id)!;
+          // Buffers of device values nothing refers to any more go back to the pool first.
+          this.pool.collect([...deviceValues([...live()]), ...[...this.executors.values()].flatMap((e) => e.liveValues())]);
           const t = performance.now();
           await exec.run(dims, inputs as InputValue[]);
-          const ms = performance.now() - t;
-          // A graph that samples a token is a generation step: the first one is the prefill.
-          const sampled = exec.graph.outputs.findIndex((o) => ['sample', 'argmax'].includes(exec.graph.nodes[o.node].op));
+          step.ms += performance.now() - t;
+          step.seq = Math.max(step.seq, exec.lastSeq);
+          step.rows = Math.max(step.rows, exec.lastRows);
+          // The graph that samples a token ends a generation step (the graphs since the last one
+          // are its parts); the first step is the prefill.
+          const sampled = exec.graph.outputs.findIndex((o) => !o.keep && exec.graph.nodes[o.node].op === this.samplerOp);
           if (sampled < 0) return;
-          const ids = exec.graph.inputs.findIndex((i) => i.kind === 'ids');
-          const rows = exec.graph.incremental ? exec.lastRows : ids >= 0 ? (inputs[ids] as number[]).length : 1;
           if (tokens.length === 0) {
-            promptTokens = ids >= 0 ? (inputs[ids] as number[]).length : 0;
-            prefill.ms += ms;
-            prefill.tokens += rows;
+            promptTokens = step.seq;
+            prefill.ms += step.ms;
+            prefill.tokens += step.rows || step.seq || 1;
           } else {
-            decode.ms += ms;
+            decode.ms += step.ms;
             decode.tokens += 1;
           }
+          step = { ms: 0, seq: 0, rows: 0 };
           tokens.push(Number(exec.output(sampled)));
         },
         readOutput: (graph, output) => this.executors.get(graph)!.output(output),
@@ -167,6 +183,7 @@ export class Program {
 
   destroy(): void {
     for (const e of this.executors.values()) e.destroy();
+    this.pool.destroy();
   }
 }
 

@@ -1,7 +1,7 @@
 // The host-program interpreter, on hand-written host programs with a fake device executor.
 import assert from 'node:assert/strict';
 import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
-import { runHost, StoppedError, type HostEnv } from '../runtime/host.ts';
+import { runHost, StoppedError, type GraphInputValue, type HostEnv } from '../runtime/host.ts';
 import { TlcError } from '../runtime/errors.ts';
 import { openGguf } from '../runtime/node/gguf.ts';
 import { tokenizerFromGguf, type Tokenizer } from '../runtime/tokenizer/index.ts';
@@ -31,11 +31,11 @@ const CONTINUE: HostStmt = { k: 'continue' };
 interface Fake {
   env: HostEnv;
   text: () => string;
-  runs: { graph: number; dims: Record<string, number>; inputs: (number | number[])[] }[];
+  runs: { graph: number; dims: Record<string, number>; inputs: GraphInputValue[] }[];
 }
 
 /** A HostEnv whose executor records each run; `sample` says what output 0 reads after the nth run. */
-function fake(opts: Partial<HostEnv> & { sample?: (n: number, inputs: (number | number[])[]) => number | number[] } = {}): Fake {
+function fake(opts: Partial<HostEnv> & { sample?: (n: number, inputs: GraphInputValue[]) => number | number[] } = {}): Fake {
   const chunks: string[] = [];
   const runs: Fake['runs'] = [];
   const last = new Map<number, number | number[]>();

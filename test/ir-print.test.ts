@@ -69,7 +69,7 @@ describe('IR printer', () => {
       graphs: [{
         ...graph0,
         outputs: [{ node: 6, element: 0 }, { node: 4, element: -1 }],
-        incremental: { seqDim: 'seq', idsInput: 0 },
+        incremental: { seqDim: 'seq', sources: [0] },
         nodes: [
           node(0, 'ids', [], { dim: 'seq' }, ['seq'], { dtype: 'u32', at: 'chat.tl:3:9' }),
           node(1, 'weight', [], { name: 'blk.0.attn_q.weight', shape: [32, 64] }, [32, 64]),
@@ -92,7 +92,7 @@ describe('IR printer', () => {
       ['the header names its dims', 'graph graph0(seq) {'],
       ['inputs by kind and node', '  inputs: 0: ids %0, 1: scalar %5'],
       ['outputs: one element, or the whole tensor', '  outputs: 0: %6[0], 1: %4'],
-      ['an incremental graph says so', '  incremental: new seq rows, ids input 0, K/V cached'],
+      ['an incremental graph says so', '  incremental: new seq rows, from input 0, K/V and rows cached'],
       ['an ids input', '  %0 = ids input 0 (seq) u32  @ chat.tl:3:9'],
       ['a weight with its GGUF type', '  %1 = weight blk.0.attn_q.weight Q8_0 (32, 64) f32'],
       ['an op with arguments and its place', '  %2 = embedding(%1, %0) (seq, 64) f32  @ chat.tl:3:9'],

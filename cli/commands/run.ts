@@ -7,7 +7,7 @@ import type { HostValue } from '../../compiler/ir.ts';
 import { Program } from '../../runtime/program.ts';
 import { openNodeDevice } from '../../runtime/node/gpu.ts';
 import { TlcError } from '../../runtime/errors.ts';
-import { chooseModel, DEMO_MODEL, modelInfoAt, openModel } from '../model.ts';
+import { argPairs, chooseModel, DEMO_MODEL, modelInfoAt, openModel } from '../model.ts';
 import { readLastBuild } from './build.ts';
 import { readSource } from '../source.ts';
 
@@ -84,7 +84,7 @@ async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ ar
   if (!target) throw new TlcError('Nothing to run: give a .tl file or an artifact, or build one first with `tlc build FILE.tl --model MODEL.gguf`.');
   if (target.endsWith('.tl')) {
     const source = readSource(target);
-    const modelPath = chooseModel(argv.model, source, target, say);
+    const modelPath = chooseModel(argv.model, source, target, say, runArgs(argv)); // evaluated here, in the run's environment
     return { artifact: build(source, target, await modelInfoAt(modelPath)), modelPath };
   }
   if (!existsSync(target)) throw new TlcError(`${target}: no such artifact; build one with \`tlc build FILE.tl\`.`);
@@ -106,12 +106,7 @@ async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ ar
 }
 
 function runArgs(argv: Args): Record<string, HostValue> {
-  const args: Record<string, HostValue> = {};
-  for (const kv of argv.arg ?? []) {
-    const i = kv.indexOf('=');
-    if (i < 1) throw new TlcError(`--arg ${kv}: expected name=value`);
-    args[kv.slice(0, i)] = kv.slice(i + 1);
-  }
+  const args: Record<string, HostValue> = argPairs(argv.arg);
   const set = (name: string, v: HostValue | undefined) => v !== undefined && (args[name] = v);
   set('prompt', argv.prompt);
   set('max_tokens', argv['max-tokens']);

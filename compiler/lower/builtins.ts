@@ -48,6 +48,8 @@ function axis(v: Val | undefined, rank: number, span: A.Span, fallback = rank - 
 }
 
 function rankOf(L: Lowerer, v: Val, span: A.Span): number {
+  if (v.t === 'tensor') return v.g.shape(v.node).length;
+  if (v.t === 'dev') return v.shape.length;
   return L.graph().shape(tensorOf(L, v, span)).length;
 }
 
@@ -94,10 +96,7 @@ export const BUILTINS: Record<string, Builtin> = {
   len: b(1, 1, (L, [x], span) => {
     if (x.t === 'static' && (Array.isArray(x.v) || typeof x.v === 'string')) return stat(x.v.length);
     if (x.t === 'list') return stat(x.items.length);
-    if (x.t === 'tensor') {
-      const d = x.g.shape(x.node)[0];
-      return typeof d === 'number' ? stat(d) : { t: 'sym', dim: d, e: x.g.dims.get(d)! };
-    }
+    if (x.t === 'tensor' || x.t === 'dev') return shapeVals(L, x, span)[0] ?? stat(0);
     return { t: 'host', e: { k: 'call', fn: 'len', args: [L.hostExpr(x, span)] } };
   }),
   append: b(2, 2, host('append', (xs, x) => [...(xs as HostValue[]), x])),
@@ -125,15 +124,11 @@ export const BUILTINS: Record<string, Builtin> = {
       if (!v) throw new CompileError(`index ${i} is out of range for a list of ${x.items.length}`, span);
       return v;
     }
-    if (x.t === 'tensor' || x.t === 'weight') return elementOf(L, x, idx, span);
+    if (x.t === 'tensor' || x.t === 'weight' || x.t === 'dev') return elementOf(L, x, idx, span);
     if (idx.length !== 1) throw new CompileError(`${describe(x)} takes one index`, span);
     return { t: 'host', e: { k: 'index', target: L.hostExpr(x, span), index: L.hostExpr(idx[0], span) } };
   }),
-  shape: b(1, 1, (L, [x], span) => {
-    const g = L.graph();
-    const n = tensorOf(L, x, span);
-    return { t: 'list', items: g.shape(n).map((d): Val => (typeof d === 'number' ? stat(d) : { t: 'sym', dim: d, e: g.dims.get(d)! })) };
-  }),
+  shape: b(1, 1, (L, [x], span) => ({ t: 'list', items: shapeVals(L, x, span) })),
 
   // Models and tokenizers
   load_model: b(1, 1, (L, _args, span) => {
@@ -239,6 +234,18 @@ export const BUILTINS: Record<string, Builtin> = {
   top_p: b(2, 2, (_L, [x, p]) => withSampling(x, { topP: p })),
 };
 
+/** A tensor's sizes: numbers, and symbolic dims with the host expression for their value. */
+function shapeVals(L: Lowerer, x: Val, span: A.Span): Val[] {
+  const own = x.t === 'tensor' ? { shape: x.g.shape(x.node), dims: x.g.dims } : x.t === 'dev' ? x : undefined;
+  const { shape, dims } = own ?? { shape: L.graph().shape(tensorOf(L, x, span)), dims: L.graph().dims };
+  return shape.map((d, i): Val => {
+    if (typeof d === 'number') return stat(d);
+    const e = dims.get(d) ?? (x.t === 'dev' ? { k: 'call', fn: 'dim', args: [x.e, { k: 'const', value: i }] } : undefined);
+    if (!e) throw new CompileError(`the size ${d} is not known to the host here`, span);
+    return { t: 'sym', dim: d, e };
+  });
+}
+
 function withSampling(x: Val, s: { topK?: Val; topP?: Val }): Val {
   if (x.t !== 'tensor') return x;
   return { ...x, sampling: { ...x.sampling, ...s } };
@@ -254,9 +261,9 @@ function filled(L: Lowerer, s: Val, value: number, span: A.Span): Val {
 
 /** `x[i, j]` with build-time indices: one element, read back when the host uses it. */
 function elementOf(L: Lowerer, x: Val, idx: Val[], span: A.Span): Val {
-  const g = L.graph();
-  const n = tensorOf(L, x, span);
-  const shape = g.shape(n);
+  // Read from the graph that makes the tensor, even one that ran already (its output is added).
+  const own = x.t === 'tensor' ? x : { t: 'tensor' as const, g: L.graph(), node: tensorOf(L, x, span) };
+  const shape = own.g.shape(own.node);
   if (idx.length !== shape.length) throw new CompileError(`a tensor of shape [${shape.join(', ')}] takes ${shape.length} indices, got ${idx.length}`, span);
   let flat = 0;
   idx.forEach((v, i) => {
@@ -265,12 +272,12 @@ function elementOf(L: Lowerer, x: Val, idx: Val[], span: A.Span): Val {
     if (typeof d === 'number') {
       if (k < 0) k += d;
       if (k < 0 || k >= d) throw new CompileError(`index ${k} is out of range for a dimension of size ${d}`, span);
-    }
+    } else if (k < 0) throw new CompileError(`a negative index into the run-time-sized dimension ${d} cannot be compiled yet`, span);
     const stride = shape.slice(i + 1).reduce<number>((p, q) => {
       if (typeof q !== 'number') throw new CompileError('indexing past a run-time-sized dimension cannot be compiled yet', span);
       return p * q;
     }, 1);
     flat += k * stride;
   });
-  return { t: 'host', e: { k: 'out', graph: g.id, output: g.output(n, flat) } };
+  return { t: 'host', e: { k: 'out', graph: own.g.id, output: own.g.output(own.node, flat) } };
 }

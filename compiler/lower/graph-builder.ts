@@ -11,6 +11,8 @@ export class GraphBuilder {
   readonly inputExprs: HostExpr[] = []; // host value for each input, evaluated when the graph runs
   readonly outputs: GraphOutput[] = [];
   readonly dims = new Map<string, HostExpr>();
+  /** Dims bound from the shapes of tensor inputs when the graph runs (not by the host). */
+  readonly inputDims = new Set<string>();
   /** Set once the host program runs this graph; later ops go to a new graph. */
   emitted = false;
   private leaves = new Map<string, number>();
@@ -28,7 +30,8 @@ export class GraphBuilder {
       throw e;
     }
     const at = span ? `${span.file}:${span.line}:${span.col}` : undefined;
-    const node: Node = { id: this.nodes.length, op, args, attrs, shape, dtype: def.dtype ?? 'f32', ...(at ? { at } : {}) };
+    const dtype = (attrs.dtype as Node['dtype'] | undefined) ?? def.dtype ?? 'f32';
+    const node: Node = { id: this.nodes.length, op, args, attrs, shape, dtype, ...(at ? { at } : {}) };
     this.nodes.push(node);
     return node.id;
   }
@@ -52,12 +55,38 @@ export class GraphBuilder {
     });
   }
 
+  /**
+   * A device value made by another graph: a 'tensor' input whose symbolic dims are bound from the
+   * value's own shape when this graph runs.
+   */
+  tensorInput(value: HostExpr, shape: Dim[], dtype: Node['dtype'], srcDims: Map<string, HostExpr>, span?: Span): number {
+    for (const d of shape) {
+      if (typeof d !== 'string') continue;
+      this.inputDims.add(d);
+      if (!this.dims.has(d) && srcDims.has(d)) this.dims.set(d, srcDims.get(d)!); // for host uses of the size
+    }
+    return this.input('tensor', value, { shape, dtype }, span);
+  }
+
   /** Marks (node, element) for read-back; returns the output's index. */
   output(node: number, element: number): number {
-    const i = this.outputs.findIndex((o) => o.node === node && o.element === element);
+    const i = this.outputs.findIndex((o) => o.node === node && o.element === element && !o.keep);
     if (i >= 0) return i;
     this.outputs.push({ node, element });
     return this.outputs.length - 1;
+  }
+
+  /** Marks a node to stay on the device after the run, for later graphs; returns the output's index. */
+  keep(node: number): number {
+    const i = this.outputs.findIndex((o) => o.node === node && o.keep);
+    if (i >= 0) return i;
+    this.outputs.push({ node, element: -1, keep: true });
+    return this.outputs.length - 1;
+  }
+
+  /** The dims the host binds when it runs the graph (those of tensor inputs come with the values). */
+  hostDims(): Record<string, HostExpr> {
+    return Object.fromEntries([...this.dims].filter(([d]) => !this.inputDims.has(d)));
   }
 
   shape(node: number): Dim[] {

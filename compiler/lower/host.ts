@@ -24,7 +24,7 @@ export class HostBlock {
   emitRun(g: GraphBuilder): void {
     // A run reads the graphs its inputs come from, so emit is used for it too.
     g.emitted = true;
-    this.emit({ k: 'run', graph: g.id, dims: Object.fromEntries(g.dims), inputs: g.inputExprs });
+    this.emit({ k: 'run', graph: g.id, dims: g.hostDims(), inputs: g.inputExprs });
   }
 }
 

@@ -14,6 +14,8 @@ export function binary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span)
   const tensorish = (v: Val) => isNumberList(v) || isNumeric(v);
   if (TENSOR_OPS.has(op) && (isNumberList(a) || isNumberList(b)) && tensorish(a) && tensorish(b)) return deviceBinary(L, op, a, b, span);
   if (a.t === 'static' && b.t === 'static') return stat(fold(op, a.v, b.v, span));
+  // `false && x` and `true || x` are known whatever x is (the unrolled `layer == 0 && step == 0`).
+  if (a.t === 'static' && (op === '&&' || op === '||') && truthy(a.v) === (op === '||')) return stat(truthy(a.v));
   if (isDevice(a) || isDevice(b)) return deviceBinary(L, op, a, b, span);
   if (a.t === 'sym' || b.t === 'sym') return symBinary(L, op, a, b, span);
   return { t: 'host', e: { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] } };
@@ -43,11 +45,11 @@ function isNumberList(v: Val): boolean {
 }
 
 function isNumeric(v: Val): boolean {
-  return (v.t === 'static' && typeof v.v === 'number') || v.t === 'tensor' || v.t === 'weight';
+  return (v.t === 'static' && typeof v.v === 'number') || isDevice(v);
 }
 
 function isDevice(v: Val): boolean {
-  return v.t === 'tensor' || v.t === 'weight';
+  return v.t === 'tensor' || v.t === 'weight' || v.t === 'dev';
 }
 
 function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {

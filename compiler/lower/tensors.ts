@@ -1,6 +1,6 @@
 // Turning values into device-graph nodes: weights, constants, run-time scalars and token lists.
 import type * as A from '../ast.ts';
-import type { Dim, HostValue } from '../ir.ts';
+import type { Dim, HostExpr, HostValue } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, describe, type Val } from './values.ts';
 
@@ -12,11 +12,12 @@ export function tensorOf(L: Lowerer, v: Val, span: A.Span): number {
       if (v.g === g) return v.node;
       const n = v.g.nodes[v.node];
       if (n.op === 'weight' || n.op === 'const') return g.leaf(`${n.op}:${JSON.stringify(n.attrs)}`, () => g.add(n.op, [], n.attrs, span));
-      throw new CompileError(
-        'this tensor was computed before a value was read back to the host, and cannot be used after it yet; compute it again here',
-        span,
-      );
+      // Made by another graph (one that ran already, or runs before this one): it stays on the
+      // device and comes in as an input, with no recompute.
+      return g.tensorInput(deviceExpr(L, v, span), n.shape, n.dtype, v.g.dims, span);
     }
+    case 'dev':
+      return g.tensorInput(v.e, v.shape, v.dtype, v.dims, span);
     case 'weight':
       return weightNode(L, v.name, span);
     case 'static': {
@@ -39,6 +40,16 @@ export function tensorOf(L: Lowerer, v: Val, span: A.Span): number {
   throw new CompileError(`${describe(v)} is not a tensor`, span);
 }
 
+/** The host expression for a tensor as a device value (an output its graph keeps on the device). */
+export function deviceExpr(L: Lowerer, v: Val, span: A.Span): HostExpr {
+  if (v.t === 'dev') return v.e;
+  if (v.t !== 'tensor') {
+    const g = L.graph();
+    return deviceExpr(L, { t: 'tensor', g, node: tensorOf(L, v, span) }, span);
+  }
+  return { k: 'out', graph: v.g.id, output: v.g.keep(v.node) };
+}
+
 export function weightNode(L: Lowerer, name: string, span: A.Span): number {
   const model = L.opts.model;
   if (!model) throw new CompileError(`the weight ${name} needs a model: load_model(...) and build with --model`, span);
@@ -57,7 +68,7 @@ export function idsInput(L: Lowerer, v: Val, span: A.Span): number {
     const g = L.graph();
     return g.leaf(`ids:${JSON.stringify(ids)}`, () => g.add('const', [], { shape: [ids.length], values: ids, dtype: 'u32' }, span));
   }
-  if (v.t === 'tensor') return tensorOf(L, v, span);
+  if (v.t === 'tensor' || v.t === 'dev') return tensorOf(L, v, span);
   if (v.t !== 'host') throw new CompileError(`expected token ids, got ${describe(v)}`, span);
   const e = L.snapshot(v.e, 'ids');
   const g = L.graph();

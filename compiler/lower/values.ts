@@ -1,6 +1,6 @@
 // What an expression evaluates to while the compiler runs the program symbolically.
 import type { FnDecl, Span } from '../ast.ts';
-import type { HostExpr, HostValue } from '../ir.ts';
+import type { DType, Dim, HostExpr, HostValue } from '../ir.ts';
 import type { GraphBuilder } from './graph-builder.ts';
 
 export type Val =
@@ -8,6 +8,7 @@ export type Val =
   | { t: 'sym'; dim: string; e: HostExpr } // a size known per graph call (a dim of a graph), e.g. len(tokens)
   | { t: 'host'; e: HostExpr } // known only at run time: strings, token lists, sampled ids read back
   | { t: 'tensor'; g: GraphBuilder; node: number; sampling?: Sampling } // a value on the device
+  | { t: 'dev'; e: HostExpr; shape: Dim[]; dtype: DType; dims: Map<string, HostExpr> } // a device value a host variable holds
   | { t: 'list'; items: Val[] } // a list with symbolic or device parts, e.g. a shape [seq, 32, 64]
   | { t: 'model'; path: string[]; span?: Span } // the model, or a path into it: model.blk[3].attn_q
   | { t: 'weight'; name: string } // a GGUF tensor
@@ -41,6 +42,7 @@ export function describe(v: Val): string {
     case 'host':
       return 'a run-time value';
     case 'tensor':
+    case 'dev':
       return 'a tensor';
     case 'list':
       return 'a list';

@@ -1,23 +1,32 @@
-// Marks graphs that can run incrementally: when the token list only grew since the last call,
-// the executor runs the graph on the new rows alone (seq := new rows, positions from pos0) and
-// attention reads keys and values of earlier rows from a cache.
+// Marks graphs that can run incrementally: when the sequence only grew since the last call, the
+// executor runs the graph on the new rows alone (seq := new rows, positions from pos0); attention
+// reads keys and values of earlier rows from a cache, and outputs whose leading dim is the sequence
+// keep their earlier rows in a row cache (so a later graph, or the host, can still read them).
 //
 // That is exact when every op that touches the sequence dim is row-wise (row r of the output
 // depends on row r of its inputs: embedding, norms, linear, rope, elementwise ops, views that keep
 // the leading dim), causal attention, or slice_last over the sequence (it wants the last row,
-// which is always new). The executor checks the token prefix at run time and starts over when it
-// differs, so this pass only has to prove the graph's structure.
-import type { Graph, IR, Node } from '../ir.ts';
+// which is always new). The executor compares the token ids behind the rows with the last call's
+// at run time and starts over where they differ, so this pass only has to prove the structure.
+//
+// A graph's row sources are its ids inputs and its tensor inputs whose leading dim is the sequence
+// (device values from an earlier graph: a program split by a read-back in the middle). Graphs that
+// pass one another such rows form a group, and a group runs incrementally when one of its graphs
+// has attention: then every part of a split forward pass keeps its cache.
+import type { Graph, HostExpr, IR, Node } from '../ir.ts';
 import { OPS } from '../ops.ts';
 import type { Pass } from './index.ts';
 
-function incremental(g: Graph): Graph['incremental'] {
-  const ids = g.inputs.filter((i) => i.kind === 'ids');
-  if (ids.length !== 1) return undefined;
-  const seq = g.nodes[ids[0].node].shape[0];
-  if (typeof seq !== 'string') return undefined;
+function rowwise(g: Graph): NonNullable<Graph['incremental']> | undefined {
+  const leading = (n: Node) => n.shape[0];
+  const sourceOf = g.inputs.map((inp) => {
+    const n = g.nodes[inp.node];
+    return (inp.kind === 'ids' || inp.kind === 'tensor') && typeof leading(n) === 'string' ? (leading(n) as string) : undefined;
+  });
+  const seqs = new Set(sourceOf.filter((s) => s !== undefined));
+  if (seqs.size !== 1) return undefined;
+  const seq = [...seqs][0]!;
   const hasSeq = (n: Node) => n.shape.includes(seq);
-  if (!g.nodes.some((n) => n.op === 'attention')) return undefined; // nothing to cache
   for (const n of g.nodes) {
     const args = n.args.map((a) => g.nodes[a]);
     const seqArgs = args.filter(hasSeq);
@@ -28,7 +37,7 @@ function incremental(g: Graph): Graph['incremental'] {
     // The sequence is the leading dim, once, in the output and in every argument that has it.
     if (n.shape[0] !== seq || n.shape.lastIndexOf(seq) !== 0) return undefined;
     if (seqArgs.some((a) => a.shape[0] !== seq || a.shape.lastIndexOf(seq) !== 0)) return undefined;
-    if (n.op === 'attention' || n.op === 'ids') continue;
+    if (n.op === 'attention' || n.op === 'ids' || n.op === 'tensor') continue;
     if (!OPS[n.op]?.rowwise) return undefined;
     // Broadcasting a non-sequence argument over rows is fine only if it has no rows of its own.
     if (n.op === 'binary' || n.op === 'swiglu') {
@@ -36,18 +45,58 @@ function incremental(g: Graph): Graph['incremental'] {
       if (other && other.shape.length >= n.shape.length && other.shape[0] !== 1) return undefined;
     }
   }
-  // Values read back must not be rows of the sequence (only the new rows exist after a step).
-  if (g.outputs.some((o) => hasSeq(g.nodes[o.node]))) return undefined;
-  return { seqDim: seq, idsInput: g.inputs.indexOf(ids[0]) };
+  // Outputs with the sequence have it as their leading dim (a row cache holds them).
+  if (g.outputs.some((o) => hasSeq(g.nodes[o.node]) && g.nodes[o.node].shape.lastIndexOf(seq) !== 0)) return undefined;
+  return { seqDim: seq, sources: sourceOf.flatMap((s, i) => (s === seq ? [i] : [])) };
+}
+
+/** The graph a tensor input's rows come from, when its host expression names one directly. */
+function producer(e: HostExpr): number | undefined {
+  return e.k === 'out' ? e.graph : undefined;
+}
+
+function markIncremental(ir: IR, inputsOf: (g: Graph) => HostExpr[]): IR {
+  const found = new Map(ir.graphs.map((g) => [g.id, rowwise(g)]));
+  // Union-find over graphs that pass rows to one another.
+  const parent = new Map(ir.graphs.map((g) => [g.id, g.id]));
+  const root = (id: number): number => (parent.get(id) === id ? id : root(parent.get(id)!));
+  for (const g of ir.graphs) {
+    const inc = found.get(g.id);
+    if (!inc) continue;
+    const exprs = inputsOf(g);
+    for (const i of inc.sources) {
+      const p = producer(exprs[i] ?? { k: 'const', value: null });
+      if (p !== undefined && found.get(p)) parent.set(root(g.id), root(p));
+    }
+  }
+  const withAttention = new Set(ir.graphs.filter((g) => found.get(g.id) && g.nodes.some((n) => n.op === 'attention')).map((g) => root(g.id)));
+  return {
+    ...ir,
+    graphs: ir.graphs.map((g) => {
+      const inc = found.get(g.id);
+      return inc && withAttention.has(root(g.id)) ? { ...g, incremental: inc } : g;
+    }),
+  };
+}
+
+/** The host expressions each graph's inputs are bound to, from its `run` statements. */
+function runInputs(ir: IR): Map<number, HostExpr[]> {
+  const out = new Map<number, HostExpr[]>();
+  const walk = (stmts: IR['host']): void => {
+    for (const s of stmts) {
+      if (s.k === 'run') out.set(s.graph, s.inputs);
+      else if (s.k === 'if') walk(s.then), walk(s.else);
+      else if (s.k === 'for' || s.k === 'while') walk(s.body);
+    }
+  };
+  walk(ir.host);
+  return out;
 }
 
 export const kvCache: Pass = {
   name: 'kv-cache',
-  run: (ir: IR) => ({
-    ...ir,
-    graphs: ir.graphs.map((g) => {
-      const inc = incremental(g);
-      return inc ? { ...g, incremental: inc } : g;
-    }),
-  }),
+  run: (ir: IR) => {
+    const inputs = runInputs(ir);
+    return markIncremental(ir, (g) => inputs.get(g.id) ?? []);
+  },
 };
