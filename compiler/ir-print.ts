@@ -130,7 +130,7 @@ function list(items: string[], max = 8): string {
 
 function graphLines(g: Graph, types: Map<string, string>): string[] {
   const inputs = g.inputs.map((inp, i) => `${i}: ${inp.kind} %${inp.node}`).join(', ');
-  const outputs = g.outputs.map((o, i) => `${i}: %${o.node}${o.element >= 0 ? `[${o.element}]` : ''}`).join(', ');
+  const outputs = g.outputs.map((o, i) => `${i}: %${o.node}${o.element >= 0 ? `[${o.element}]` : ''}${o.keep ? ' (kept)' : ''}`).join(', ');
   const lines = [`graph ${g.name}(${g.dims.join(', ')}) {`];
   lines.push(`  inputs: ${inputs || 'none'}`, `  outputs: ${outputs || 'none'}`);
   if (g.incremental) lines.push(`  incremental: new ${g.incremental.seqDim} rows, from input${g.incremental.sources.length > 1 ? 's' : ''} ${g.incremental.sources.join(', ')}, K/V and rows cached`);

@@ -1,7 +1,7 @@
 // Every device-graph op: its arguments, attributes and shape rule. Kernels for them live in
 // shaders/ (WGSL) and runtime/ops/ (dispatch); compiler/codegen maps one to the other.
 import type { Dim, DType } from './ir.ts';
-import { broadcastShapes, sameCount, sameShape, showShape, ShapeError } from './shapes.ts';
+import { addDims, broadcastShapes, sameCount, sameShape, showShape, ShapeError } from './shapes.ts';
 
 type Attrs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -80,6 +80,14 @@ export const OPS: Record<string, OpDef> = {
   },
   transpose: {
     shape: ([x], a) => (a.perm as number[]).map((p) => x[p]),
+  },
+  concat: {
+    // along attrs.axis (0: rows appended, written in place when the first operand ends its buffer)
+    shape: ([a, b], at) => {
+      const k = at.axis as number;
+      if (a.length !== b.length || a.some((d, i) => i !== k && d !== b[i])) throw new ShapeError(`concat: ${showShape(a)} and ${showShape(b)} differ in more than dim ${k}`);
+      return a.map((d, i) => (i === k ? addDims(d, b[k]) : d));
+    },
   },
   slice_last: {
     // the last index along `axis`, which is removed

@@ -38,13 +38,25 @@ export function broadcastShapes(a: Dim[], b: Dim[]): Dim[] {
   return out;
 }
 
+/** a + b on dims: a number, or a sum of names and one number written "seq+1" (a growing concat). */
+export function addDims(a: Dim, b: Dim): Dim {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  const parts = [...String(a).split('+'), ...String(b).split('+')];
+  const n = parts.filter((p) => /^\d+$/.test(p)).reduce((x, p) => x + Number(p), 0);
+  const names = parts.filter((p) => !/^\d+$/.test(p)).sort();
+  return [...names, ...(n ? [String(n)] : [])].join('+');
+}
+
 export function bindDims(shape: Dim[], dims: Record<string, number>): number[] {
-  return shape.map((d) => {
-    if (typeof d === 'number') return d;
-    const v = dims[d];
-    if (v === undefined) throw new Error(`symbolic dim ${d} is unbound`);
-    return v;
-  });
+  return shape.map((d) => bindDim(d, dims));
+}
+
+function bindDim(d: Dim, dims: Record<string, number>): number {
+  if (typeof d === 'number') return d;
+  const v = dims[d];
+  if (v !== undefined) return v;
+  if (d.includes('+')) return d.split('+').reduce((x, p) => x + (/^\d+$/.test(p) ? Number(p) : bindDim(p, dims)), 0);
+  throw new Error(`symbolic dim ${d} is unbound`);
 }
 
 export { product } from '../runtime/ops/common.ts';

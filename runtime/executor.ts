@@ -11,7 +11,7 @@ import { align } from './kernels.ts';
 import type { WeightTensor } from './weights.ts';
 import { DeviceError } from './device.ts';
 import { TlcError } from './errors.ts';
-import { BufferPool, DeviceValue, RowCache, STORAGE } from './device-value.ts';
+import { BufferPool, DeviceValue, RowCache, STORAGE, type GrowBuffer } from './device-value.ts';
 
 export type InputValue = number | number[] | DeviceValue;
 export type OutputValue = number | number[] | DeviceValue;
@@ -39,6 +39,8 @@ export class GraphExecutor {
   private prevIds?: number[]; // token ids of the last call, for the incremental (KV-cached) path
   private values: OutputValue[] = [];
   private rowCaches = new Map<number, RowCache>(); // output node -> its rows, for incremental graphs
+  private grown = new Map<number, GrowBuffer>(); // kept concat node -> the buffer it fills (this run)
+  private appended = new Set<number>(); // kept concat nodes whose first operand is already in place (this run)
   private pool: BufferPool;
   private lastUse: number[];
   /** Rows actually computed by the last call (the new tokens when the KV cache was used). */
@@ -104,6 +106,7 @@ export class GraphExecutor {
     const bufs = this.planBuffers(shapes);
     const enc = this.runner.device.createCommandEncoder();
     this.bindInputs(inputs, bufs, shapes, enc, pos0);
+    this.planAppends(inputs, bufs, shapes);
 
     const scalars = new Map<number, number>();
     g.inputs.forEach((inp, i) => inp.kind === 'scalar' && scalars.set(inp.node, Number(inputs[i])));
@@ -115,6 +118,7 @@ export class GraphExecutor {
       weight: (id) => this.weightOf(g.nodes[id]),
       pos0,
       kvCache: (id, rows, nKv, headDim) => this.kvCache(id, pos0 + rows, nKv, headDim),
+      inPlace: (id) => this.appended.has(id),
     };
     const dispatches: Dispatch[] = [];
     for (const n of g.nodes) {
@@ -147,6 +151,34 @@ export class GraphExecutor {
         else if (dims[d] !== v.shape[k]) throw bad();
       });
     });
+  }
+
+  /**
+   * A kept `concat(h, rows, 0)` writes into a growable buffer: h's own when h ends its written part
+   * (then only the new rows are copied), else a new one with room for the context (or twice the rows).
+   */
+  private planAppends(inputs: InputValue[], bufs: GPUBuffer[], shapes: number[][]): void {
+    const g = this.graph;
+    this.grown.clear();
+    this.appended.clear();
+    for (const o of g.outputs) {
+      const n = g.nodes[o.node];
+      if (!o.keep || n.op !== 'concat' || this.grown.has(n.id)) continue;
+      const shape = shapes[n.id];
+      const rowBytes = product(shape.slice(1)) * 4;
+      const first = g.inputs.findIndex((i) => i.kind === 'tensor' && i.node === n.args[0]);
+      const h = first >= 0 ? (inputs[first] as DeviceValue) : undefined;
+      let grow = h?.grow;
+      if (grow && grow.used === h!.shape[0] && grow.capacity >= shape[0] && grow.rowBytes === rowBytes) this.appended.add(n.id);
+      else {
+        const most = Math.floor(this.runner.device.limits.maxStorageBufferBindingSize / Math.max(4, rowBytes));
+        const capacity = Math.min(most, Math.max(2 * shape[0], this.opts.ctx));
+        if (capacity < shape[0]) throw new TlcError(`${n.at ?? g.name}: concat: ${shape[0]} rows of ${rowBytes} bytes do not fit in one buffer binding`);
+        grow = { buffer: this.pool.take(Math.max(16, capacity * rowBytes)), rowBytes, capacity, used: 0 };
+      }
+      bufs[n.id] = grow.buffer;
+      this.grown.set(n.id, grow);
+    }
   }
 
   /** Token ids and numbers are written; device values are bound as they are, or their new rows copied. */
@@ -378,6 +410,11 @@ export class GraphExecutor {
   private holdOutput(enc: GPUCommandEncoder, node: number, from: GPUBuffer, shape: number[], seq: { pos0: number; history?: number[] }): DeviceValue {
     const n = this.graph.nodes[node];
     const bytes = product(shape) * 4;
+    const grow = this.grown.get(node);
+    if (grow) {
+      grow.used = shape[0];
+      return new DeviceValue(grow.buffer, shape, n.dtype, undefined, grow);
+    }
     const inc = this.graph.incremental;
     if (inc && n.shape[0] === inc.seqDim) {
       const rowBytes = product(shape.slice(1)) * 4;

@@ -25,6 +25,8 @@ export interface NodeContext {
   weight(node: number): WeightTensor;
   pos0: number; // position of row 0 (non-zero when the KV cache holds earlier rows)
   kvCache(node: number, rows: number, nKvHead: number, headDim: number): { k: GPUBuffer; v: GPUBuffer };
+  /** A concat whose first operand already sits at the front of its output buffer (appended in place). */
+  inPlace?(node: number): boolean;
 }
 
 /** A reshape of contiguous data needs no kernel: it shares its argument's buffer. */
@@ -56,6 +58,7 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
   switch (n.op) {
     case 'ids':
     case 'scalar':
+    case 'tensor':
     case 'const':
     case 'weight':
     case 'reshape':
@@ -146,6 +149,13 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
       const strides = contiguousStrides(src);
       const keep = src.map((_, i) => i).filter((i) => i !== a.axis);
       return copyStrided({ src: x(0), dst: y(), shape, strides: keep.map((i) => strides[i]), srcOffset: (src[a.axis] - 1) * strides[a.axis] });
+    }
+
+    case 'concat': {
+      // axis 0 (the lowering moves other axes to the front): a's elements, then b's.
+      const [na, nb] = [product(argShape(0)), product(argShape(1))];
+      const copy = (src: GPUBuffer, count: number, at: number) => copyStrided({ src, dst: y(), shape: [count], strides: [1], dstOffset: at });
+      return [...(c.inPlace?.(n.id) ? [] : copy(x(0), na, 0)), ...copy(x(1), nb, na)];
     }
 
     case 'causal_mask':

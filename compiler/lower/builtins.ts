@@ -100,7 +100,11 @@ export const BUILTINS: Record<string, Builtin> = {
     return { t: 'host', e: { k: 'call', fn: 'len', args: [L.hostExpr(x, span)] } };
   }),
   append: b(2, 2, host('append', (xs, x) => [...(xs as HostValue[]), x])),
-  concat: b(2, 2, host('concat', (a, c) => (Array.isArray(a) ? [...a, ...(c as HostValue[])] : String(a) + String(c)))),
+  concat: b(2, 3, (L, [a, c, ax], span) => {
+    const device = (v: Val) => v.t === 'tensor' || v.t === 'dev' || v.t === 'weight';
+    if (!device(a) && !device(c) && !ax) return host('concat', (x, y) => (Array.isArray(x) ? [...x, ...(y as HostValue[])] : String(x) + String(y)))(L, [a, c], span);
+    return concatTensors(L, a, c, ax ? num(ax, 'the axis', span) : 0, span);
+  }),
   str: b(1, 1, host('str', (x) => String(x))),
   int: b(1, 1, host('int', (x) => Math.trunc(Number(x)))),
   float: b(1, 1, host('float', (x) => Number(x))),
@@ -233,6 +237,21 @@ export const BUILTINS: Record<string, Builtin> = {
   top_k: b(2, 2, (_L, [x, k]) => withSampling(x, { topK: k })),
   top_p: b(2, 2, (_L, [x, p]) => withSampling(x, { topP: p })),
 };
+
+/** concat along any axis: rows are appended (axis 0); other axes move to the front and back. */
+export function concatTensors(L: Lowerer, a: Val, c: Val, axis: number, span: A.Span): Val {
+  const g = L.graph();
+  let [x, y] = [tensorOf(L, a, span), tensorOf(L, c, span)];
+  const rank = g.shape(x).length;
+  const k = axis < 0 ? rank + axis : axis;
+  if (k < 0 || k >= rank) throw new CompileError(`concat: axis ${axis} is out of range for a ${rank}-D tensor`, span);
+  if (k === 0) return { t: 'tensor', g, node: g.add('concat', [x, y], { axis: 0 }, span) };
+  const perm = [...Array(rank).keys()];
+  [perm[0], perm[k]] = [perm[k], perm[0]];
+  [x, y] = [x, y].map((n) => g.add('transpose', [n], { perm }, span));
+  const joined = g.add('concat', [x, y], { axis: 0 }, span);
+  return { t: 'tensor', g, node: g.add('transpose', [joined], { perm }, span) };
+}
 
 /** A tensor's sizes: numbers, and symbolic dims with the host expression for their value. */
 function shapeVals(L: Lowerer, x: Val, span: A.Span): Val[] {

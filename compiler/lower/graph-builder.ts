@@ -60,11 +60,12 @@ export class GraphBuilder {
    * value's own shape when this graph runs.
    */
   tensorInput(value: HostExpr, shape: Dim[], dtype: Node['dtype'], srcDims: Map<string, HostExpr>, span?: Span): number {
-    for (const d of shape) {
-      if (typeof d !== 'string') continue;
+    shape.forEach((d, i) => {
+      if (typeof d !== 'string') return;
       this.inputDims.add(d);
-      if (!this.dims.has(d) && srcDims.has(d)) this.dims.set(d, srcDims.get(d)!); // for host uses of the size
-    }
+      // For host uses of the size (print(shape(x))): the source's expression, or the value's own.
+      if (!this.dims.has(d)) this.dims.set(d, srcDims.get(d) ?? { k: 'call', fn: 'dim', args: [value, { k: 'const', value: i }] });
+    });
     return this.input('tensor', value, { shape, dtype }, span);
   }
 

@@ -2,13 +2,15 @@
 // build time folds; constant loops without `break` unroll; functions inline; tensor work appends
 // nodes to device graphs; what is known only at run time becomes the host program.
 import type * as A from '../ast.ts';
-import type { HostExpr, HostStmt, HostValue, IR, Weight } from '../ir.ts';
+import type { Dim, HostExpr, HostStmt, HostValue, IR, Weight } from '../ir.ts';
 import type { ModelInfo } from '../model-info.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import { HostBlock } from './host.ts';
 import { CompileError, NONE, describe, stat, type Val } from './values.ts';
 import { BUILTINS } from './builtins.ts';
 import { binary, unary } from './operators.ts';
+import { deviceExpr, tensorOf } from './tensors.ts';
+import { kvMethod, newKvCache } from './kv-cache-api.ts';
 import { truthy } from '../../runtime/host.ts';
 
 export interface LowerOptions {
@@ -18,6 +20,17 @@ export interface LowerOptions {
 interface Binding {
   val: Val;
   depth: number; // run-time control depth where it was declared
+  /**
+   * A tensor changed by run-time control flow lives in a host variable between its parts: `dev` is
+   * that variable as a value (shape with the dims that change made symbolic); `owner` is the
+   * if/loop that made it so.
+   */
+  carried?: { dev: Extract<Val, { t: 'dev' }>; owner: number };
+}
+
+/** A loop-carried tensor's shape changed in the loop: lower the loop again with `shape`. */
+class Widen {
+  constructor(readonly b: Binding, readonly shape: Dim[]) {}
 }
 
 class Scope {
@@ -33,7 +46,7 @@ class Scope {
 }
 
 class ReturnSignal {
-  constructor(readonly val: Val) {}
+  constructor(readonly val: Val, readonly depth: number) {}
 }
 
 const MAX_UNROLL = 4096;
@@ -51,6 +64,8 @@ export class Lowerer {
   private inlineDepth = 0;
   private names = new Map<string, number>();
   private graphCount = 0;
+  private controls = 0; // run-time if/loop statements lowered so far (owners of carried tensors)
+  private undo: [Binding, Val, Binding['carried']][] = []; // binding changes, for lowering a loop again
 
   constructor(readonly opts: LowerOptions) {
     this.scope = this.globals;
@@ -96,6 +111,19 @@ export class Lowerer {
     this.scope.vars.set(name, { val, depth: this.depth });
   }
 
+  private rebind(b: Binding, val: Val, carried = b.carried): void {
+    this.undo.push([b, b.val, b.carried]);
+    b.val = val;
+    b.carried = carried;
+  }
+
+  /** Bindings visible from here whose tensors live in host variables across control flow. */
+  private carriedBindings(): Binding[] {
+    const out: Binding[] = [];
+    for (let s: Scope | undefined = this.scope; s; s = s.parent) for (const b of s.vars.values()) if (b.carried) out.push(b);
+    return out;
+  }
+
   lookup(name: string, span: A.Span): Val {
     const found = this.scope.find(name);
     if (found) return found.b.val;
@@ -138,8 +166,13 @@ export class Lowerer {
     const n = block.stmts.length;
     for (let i = 0; i < n; i++) {
       const s = block.stmts[i];
-      // A block ending in `if c { a } else { b }` has the chosen branch's value (build-time c).
-      if (i === n - 1 && !block.tail && s.kind === 'If') return this.ifStmt(s);
+      // A block ending in `if c { a } else { b }` has the chosen branch's value.
+      if (i === n - 1 && !block.tail && s.kind === 'If') return this.ifStmt(s, true);
+      // `if c { ...; return x }` then more: the rest is the else branch (a function's early return).
+      if (s.kind === 'If' && !s.else && this.inlineDepth > 0 && endsInReturn(s.then)) {
+        const rest: A.Block = { ...block, stmts: block.stmts.slice(i + 1) };
+        return this.ifStmt({ ...s, else: rest }, true);
+      }
       this.stmt(s);
     }
     return block.tail ? this.expr(block.tail) : NONE;
@@ -178,10 +211,12 @@ export class Lowerer {
       case 'Break':
       case 'Continue':
         if (this.depth === 0) throw new CompileError(`'${s.kind.toLowerCase()}' outside a run-time loop`, s.span);
+        // Tensors the loop changed so far leave through their host variables.
+        for (const b of this.carriedBindings()) if (b.val !== b.carried!.dev) this.storeCarried(b, s.span);
         this.emit({ k: s.kind === 'Break' ? 'break' : 'continue' });
         return;
       case 'Return':
-        throw new ReturnSignal(s.value ? this.expr(s.value) : NONE);
+        throw new ReturnSignal(s.value ? this.expr(s.value) : NONE, this.depth);
       case 'BlockStmt':
         this.inScope(() => this.blockStmts(s.body));
         return;
@@ -206,33 +241,56 @@ export class Lowerer {
     }
     let val = this.expr(s.value);
     if (s.op.length === 2 && s.op !== ':=') val = binary(this, s.op[0] as A.BinaryOp, found.b.val, val, s.span);
-    const cur = found.b.val;
-    if (cur.t === 'host' && cur.e.k === 'var') {
-      this.emit({ k: 'set', name: cur.e.name, value: this.hostExpr(val, s.value.span) });
-      return;
-    }
-    if (found.b.depth < this.depth) {
-      throw new CompileError(`'${name}' holds ${describe(cur)} and is changed inside run-time control flow; only plain values can be (tensors cannot yet)`, s.span);
-    }
-    found.b.val = this.bindable(val, name);
+    this.assignName(name, val, s.span, s.value.span);
   }
 
-  private ifStmt(s: A.If): Val {
+  /** `name = val` for a declared name (a KVCache's hidden slots are names too). */
+  assignName(name: string, val: Val, span: A.Span, valueSpan = span): void {
+    const found = this.scope.find(name)!;
+    const cur = found.b.val;
+    if (cur.t === 'host' && cur.e.k === 'var') {
+      this.emit({ k: 'set', name: cur.e.name, value: this.hostExpr(val, valueSpan) });
+      return;
+    }
+    if (found.b.depth < this.depth && !found.b.carried) {
+      throw new CompileError(`'${name}' holds ${describe(cur)} and is changed inside run-time control flow, which cannot be compiled here`, span);
+    }
+    this.rebind(found.b, this.bindable(val, name));
+  }
+
+  private ifStmt(s: A.If, wantValue = false): Val {
     const cond = this.expr(s.cond);
     if (cond.t === 'static') {
       if (truthy(cond.v)) return this.inScope(() => this.blockStmts(s.then));
-      return s.else ? this.elseBranch(s.else) : NONE;
+      return s.else ? this.elseBranch(s.else, wantValue) : NONE;
     }
     const c = this.hostExpr(cond, s.cond.span);
-    this.generalize([s.then, s.else]);
-    const then = this.nested(() => this.blockStmts(s.then));
-    const els = s.else ? this.nested(() => this.elseBranch(s.else!)) : [];
-    this.emit({ k: 'if', cond: c, then, else: els });
-    return NONE;
+    return this.control([s.then, s.else], () => {
+      // Each branch's value (its tail, or what it returns) goes to one host variable.
+      const result = wantValue ? new BranchResult(this, this.fresh('_if')) : undefined;
+      const branch = (lower: () => Val) => this.nested(() => {
+        let v: Val;
+        try {
+          v = lower();
+        } catch (r) {
+          if (!(r instanceof ReturnSignal) || r.depth !== this.depth || !result) throw r;
+          result.returned = true;
+          v = r.val;
+        }
+        result?.store(v, s.span);
+      });
+      const then = branch(() => this.blockStmts(s.then));
+      const els = branch(() => (s.else ? this.elseBranch(s.else, wantValue) : NONE));
+      if (result?.stored) this.emit({ k: 'let', name: result.name, value: { k: 'const', value: null } });
+      this.emit({ k: 'if', cond: c, then, else: els });
+      const v = result?.value() ?? NONE;
+      if (result?.returned) throw new ReturnSignal(v, this.depth);
+      return v;
+    });
   }
 
-  private elseBranch(e: A.Block | A.If): Val {
-    return e.kind === 'If' ? this.ifStmt(e) : this.inScope(() => this.blockStmts(e));
+  private elseBranch(e: A.Block | A.If, wantValue = false): Val {
+    return e.kind === 'If' ? this.ifStmt(e, wantValue) : this.inScope(() => this.blockStmts(e));
   }
 
   private forStmt(s: A.For): void {
@@ -248,19 +306,23 @@ export class Lowerer {
       return;
     }
     // A run-time loop: data-dependent exit (EOS) or a bound known only at run time.
-    this.generalize([s.body]);
-    const v = this.fresh(s.var);
     const start = range.static ? ({ k: 'const', value: range.static[0] } as HostExpr) : range.start!;
     const end = range.static ? ({ k: 'const', value: range.static[1] } as HostExpr) : range.end!;
-    const body = this.nested(() => {
-      this.declare(s.var, range.item ? range.item(NaN, { k: 'var', name: v }) : { t: 'host', e: { k: 'var', name: v } });
-      this.blockStmts(s.body);
+    this.control([s.body], () => {
+      const v = this.fresh(s.var);
+      const body = this.nested(() => {
+        this.declare(s.var, range.item ? range.item(NaN, { k: 'var', name: v }) : { t: 'host', e: { k: 'var', name: v } });
+        this.blockStmts(s.body);
+      });
+      this.emit({ k: 'for', var: v, start, end, body });
     });
-    this.emit({ k: 'for', var: v, start, end, body });
   }
 
   private whileStmt(cond: A.Expr | undefined, body: A.Block, span: A.Span): void {
-    this.generalize([body]);
+    this.control([body], () => this.whileLoop(cond, body, span));
+  }
+
+  private whileLoop(cond: A.Expr | undefined, body: A.Block, span: A.Span): void {
     const c = cond ? this.expr(cond) : stat(true);
     if (c.t === 'static' && !truthy(c.v)) return;
     if (c.t === 'static' && !containsExit(body)) throw new CompileError('this loop never ends: its condition is always true and it has no break', span);
@@ -312,8 +374,16 @@ export class Lowerer {
     const outer = this.block;
     this.block = new HostBlock(outer);
     this.depth++;
+    const before = new Map(this.carriedBindings().map((b) => [b, b.val]));
     try {
       this.inScope(fn);
+      // Tensors this block changed go to their host variables at its end (the loop's back edge,
+      // the join after an if); after it they are read from there.
+      for (const [b, v] of before) {
+        if (b.val === v) continue;
+        this.storeCarried(b);
+        this.rebind(b, b.carried!.dev);
+      }
       return this.block.stmts;
     } finally {
       this.depth--;
@@ -325,20 +395,92 @@ export class Lowerer {
    * Before run-time control flow: variables it assigns that hold build-time values become host
    * variables, since their value now depends on the run (the counter in `n = n + 1`).
    */
-  private generalize(blocks: (A.Block | A.If | undefined)[]): void {
-    const names = new Set<string>();
+  private generalize(blocks: (A.Block | A.If | undefined)[], owner: number): void {
+    const names = new Map<string, A.Expr[]>();
     for (const b of blocks) if (b) assignedNames(b, names);
-    for (const name of names) {
+    for (const [name, values] of [...names]) {
+      const v = this.scope.find(name)?.b.val;
+      if (v?.t === 'kvcache') for (const slot of [...v.k, ...v.v]) names.set(slot, values);
+    }
+    for (const [name, values] of names) {
       const found = this.scope.find(name);
       if (!found) continue;
-      const v = found.b.val;
+      const b = found.b;
+      const v = b.val;
+      if (b.carried) {
+        if (v !== b.carried.dev) (this.storeCarried(b), this.rebind(b, b.carried.dev));
+        continue;
+      }
       if (v.t === 'host' && v.e.k === 'var') continue;
-      if (v.t === 'tensor') continue; // reported if it really is assigned (see assign)
+      // A tensor, or a number list the loop does arithmetic on (`c = c + [1.0]`): a device value.
+      const arithmetic = values.some((e) => e.kind === 'Binary' && ['+', '-', '*', '/'].includes(e.op));
+      if (v.t === 'tensor' || v.t === 'weight' || v.t === 'dev' || (arithmetic && isNumberList(v))) {
+        const hostName = this.fresh(name);
+        const span = values[0]?.span ?? ({} as A.Span);
+        const g = v.t === 'tensor' ? v.g : this.graph();
+        const node = v.t === 'tensor' ? v.node : tensorOf(this, v, span);
+        const n = g.nodes[node];
+        this.emit({ k: 'let', name: hostName, value: deviceExpr(this, { t: 'tensor', g, node }, span) });
+        const dev = { t: 'dev' as const, e: { k: 'var' as const, name: hostName }, shape: n.shape, dtype: n.dtype, dims: new Map<string, HostExpr>() };
+        this.rebind(b, dev, { dev, owner });
+        continue;
+      }
       if (v.t !== 'static' && v.t !== 'sym' && v.t !== 'host' && v.t !== 'list') continue;
       const hostName = this.fresh(name);
       this.emit({ k: 'let', name: hostName, value: this.hostExpr(v) });
-      found.b.val = { t: 'host', e: { k: 'var', name: hostName } };
+      this.rebind(b, { t: 'host', e: { k: 'var', name: hostName } });
     }
+  }
+
+  /**
+   * Lowers a run-time if or loop. Values it assigns become host variables first; when a carried
+   * tensor's shape turns out to change in it (a growing concat), the dims that change are made
+   * symbolic and the statement is lowered again.
+   */
+  private control<T>(blocks: (A.Block | A.If | undefined)[], lower: () => T): T {
+    const owner = ++this.controls;
+    this.generalize(blocks, owner);
+    for (;;) {
+      const b = this.block;
+      const saved = {
+        graphs: this.graphs.length, outputs: this.graphs.map((g) => g.outputs.length), emitted: this.graphs.map((g) => g.emitted),
+        undo: this.undo.length, stmts: b.stmts.length, graph: b.graph, owned: b.owned.length,
+      };
+      try {
+        return lower();
+      } catch (e) {
+        if (!(e instanceof Widen) || e.b.carried?.owner !== owner) throw e;
+        this.graphs.length = saved.graphs;
+        this.graphs.forEach((g, i) => ((g.outputs.length = saved.outputs[i]), (g.emitted = saved.emitted[i])));
+        [b.stmts.length, b.graph, b.owned.length] = [saved.stmts, saved.graph, saved.owned];
+        while (this.undo.length > saved.undo) {
+          const [b, val, carried] = this.undo.pop()!;
+          b.val = val;
+          b.carried = carried;
+        }
+        const dev = { ...e.b.carried.dev, shape: e.shape };
+        e.b.carried = { dev, owner };
+        e.b.val = dev;
+      }
+    }
+  }
+
+  /** `set hostVar = value` for a carried tensor; a value of another shape asks for a wider one. */
+  private storeCarried(b: Binding, span?: A.Span): void {
+    const dev = b.carried!.dev;
+    const host = dev.e.k === 'var' ? dev.e.name : '';
+    const v = b.val;
+    const g = v.t === 'tensor' ? v.g : undefined;
+    const shape = g ? g.shape((v as { node: number }).node) : v.t === 'dev' ? v.shape : undefined;
+    const dtype = g ? g.nodes[(v as { node: number }).node].dtype : v.t === 'dev' ? v.dtype : undefined;
+    if (!shape) throw new CompileError(`'${host}' holds a tensor, and is given ${describe(v)} here`, span);
+    if (shape.length !== dev.shape.length || dtype !== dev.dtype) {
+      throw new CompileError(`'${host}' changes from a ${dev.dtype} tensor of shape [${dev.shape.join(', ')}] to a ${dtype} one of shape [${shape.join(', ')}] in run-time control flow; its rank and type must stay the same`, span);
+    }
+    if (dev.shape.some((d, i) => typeof d === 'number' && d !== shape[i])) {
+      throw new Widen(b, dev.shape.map((d, i) => (d === shape[i] || typeof d === 'string' ? d : this.fresh(`${host}_${i}`))));
+    }
+    this.emit({ k: 'set', name: host, value: deviceExpr(this, v, span ?? ({} as A.Span)) });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -374,11 +516,14 @@ export class Lowerer {
         throw new CompileError(`unknown function '${name}'`, e.callee.span);
       }
       case 'MethodCall': {
-        if (BUILTINS[e.name]) return this.call(e.name, [this.expr(e.target), ...e.args.map((a) => this.expr(a))], e.span);
+        const target = this.expr(e.target);
+        if (target.t === 'kvcache') return kvMethod(this, target, e.name, e.args.map((a) => this.expr(a)), e.span);
+        if (BUILTINS[e.name]) return this.call(e.name, [target, ...e.args.map((a) => this.expr(a))], e.span);
         throw new CompileError(`unknown method '${e.name}'`, e.span);
       }
       case 'AssocCall': {
         const key = `${e.type.name}::${e.name}`;
+        if (e.type.name === 'KVCache') return newKvCache(this, e.name, e.args.map((a) => this.expr(a)), e.span);
         if (BUILTINS[key]) return this.call(key, e.args.map((a) => this.expr(a)), e.span);
         throw new CompileError(`unknown function '${key}'`, e.span);
       }
@@ -424,7 +569,7 @@ export class Lowerer {
           return this.blockStmts(fn.body);
         } catch (r) {
           if (!(r instanceof ReturnSignal)) throw r;
-          if (this.depth !== depth) throw new CompileError(`'return' inside run-time control flow cannot be compiled yet`, span);
+          if (r.depth !== depth) throw new CompileError(`'return' inside a run-time loop cannot be compiled yet`, span);
           return r.val;
         }
       }, this.globals);
@@ -491,6 +636,12 @@ export class Lowerer {
         const count = n.shape.every((d) => d === 1) ? 0 : -1; // one element, or the whole tensor
         return { k: 'out', graph: v.g.id, output: v.g.output(v.node, count) };
       }
+      case 'kvcache':
+        return { k: 'const', value: `KVCache(${v.k.length} layers)` };
+      case 'dev': {
+        const g = this.graph();
+        return this.hostExpr({ t: 'tensor', g, node: tensorOf(this, v, span ?? ({} as A.Span)) }, span);
+      }
       default:
         throw new CompileError(`${describe(v)} cannot be used as a run-time value here`, span);
     }
@@ -539,9 +690,12 @@ function containsExit(b: A.Block): boolean {
   return found;
 }
 
-function assignedNames(b: A.Block | A.If, out: Set<string>): void {
+/** Names a block assigns (nested blocks included), each with the expressions assigned to it. */
+function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): void {
+  const add = (name: string, e: A.Expr) => out.set(name, [...(out.get(name) ?? []), e]);
   const visit = (s: A.Stmt): void => {
-    if (s.kind === 'Assign' && s.target.kind === 'Ident') out.add(s.target.name);
+    if (s.kind === 'Assign' && s.target.kind === 'Ident') add(s.target.name, s.value);
+    else if (s.kind === 'ExprStmt' && s.expr.kind === 'MethodCall' && s.expr.target.kind === 'Ident' && MUTATING_METHODS.has(s.expr.name)) add(s.expr.target.name, s.expr);
     else if (s.kind === 'If') assignedNames(s, out);
     else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop' || s.kind === 'With') s.body.stmts.forEach(visit);
     else if (s.kind === 'BlockStmt') s.body.stmts.forEach(visit);
@@ -550,6 +704,58 @@ function assignedNames(b: A.Block | A.If, out: Set<string>): void {
     b.then.stmts.forEach(visit);
     if (b.else) assignedNames(b.else, out);
   } else b.stmts.forEach(visit);
+}
+
+/** Methods that change the object they are called on (a KVCache). */
+const MUTATING_METHODS = new Set(['set', 'append']);
+
+function endsInReturn(b: A.Block): boolean {
+  const last = b.stmts[b.stmts.length - 1];
+  return !b.tail && last?.kind === 'Return';
+}
+
+function isNumberList(v: Val): boolean {
+  return v.t === 'static' && Array.isArray(v.v) && v.v.length > 0 && v.v.flat(8).every((x) => typeof x === 'number');
+}
+
+/** The value of a run-time if: each branch stores its own into one host variable. */
+class BranchResult {
+  returned = false;
+  stored = false; // a branch sets the variable
+  private kind?: 'host' | 'dev' | 'none' | 'mixed';
+  private shapes: Dim[][] = [];
+  private dtype?: string;
+
+  constructor(private L: Lowerer, readonly name: string) {}
+
+  store(v: Val, span: A.Span): void {
+    const kind = v.t === 'none' ? 'none' : v.t === 'tensor' || v.t === 'dev' || v.t === 'weight' ? 'dev' : 'host';
+    if (this.kind && kind !== this.kind) {
+      // Only a function's result must have one kind; an if used as a statement has no value.
+      if (this.returned) throw new CompileError(`the branches of this if give different kinds of value (${this.kind === 'dev' ? 'a tensor' : this.kind === 'none' ? 'nothing' : 'a host value'} and ${describe(v)})`, span);
+      this.kind = 'mixed';
+    }
+    this.kind ??= kind;
+    if (this.kind !== kind) return;
+    if (kind === 'none') return;
+    this.stored = true;
+    if (kind === 'host') return this.L.emit({ k: 'set', name: this.name, value: this.L.hostExpr(v, span) });
+    const g = v.t === 'tensor' ? v.g : this.L.graph();
+    const node = v.t === 'tensor' ? v.node : tensorOf(this.L, v, span);
+    this.shapes.push(g.shape(node));
+    this.dtype = g.nodes[node].dtype;
+    this.L.emit({ k: 'set', name: this.name, value: deviceExpr(this.L, { t: 'tensor', g, node }, span) });
+  }
+
+  value(): Val {
+    const e: HostExpr = { k: 'var', name: this.name };
+    if (this.kind === 'host') return { t: 'host', e };
+    if (this.kind !== 'dev') return NONE;
+    const [a, b] = [this.shapes[0], this.shapes[1] ?? this.shapes[0]];
+    if (a.length !== b.length) throw new CompileError(`the branches of this if give tensors of different ranks ([${a.join(', ')}] and [${b.join(', ')}])`);
+    const shape = a.map((d, i) => (d === b[i] ? d : this.L.fresh(`${this.name}_${i}`)));
+    return { t: 'dev', e, shape, dtype: this.dtype as 'f32', dims: new Map() };
+  }
 }
 
 function matches(p: A.Pattern, v: HostValue, binds: Map<string, HostValue>): boolean {

@@ -9,6 +9,7 @@ export type Val =
   | { t: 'host'; e: HostExpr } // known only at run time: strings, token lists, sampled ids read back
   | { t: 'tensor'; g: GraphBuilder; node: number; sampling?: Sampling } // a value on the device
   | { t: 'dev'; e: HostExpr; shape: Dim[]; dtype: DType; dims: Map<string, HostExpr> } // a device value a host variable holds
+  | { t: 'kvcache'; k: string[]; v: string[] } // KVCache::new(n): per layer, the names of two hidden variables
   | { t: 'list'; items: Val[] } // a list with symbolic or device parts, e.g. a shape [seq, 32, 64]
   | { t: 'model'; path: string[]; span?: Span } // the model, or a path into it: model.blk[3].attn_q
   | { t: 'weight'; name: string } // a GGUF tensor
@@ -52,6 +53,8 @@ export function describe(v: Val): string {
       return `the weight ${v.name}`;
     case 'fn':
       return `the function ${v.decl.name}`;
+    case 'kvcache':
+      return 'a KVCache';
     case 'none':
       return 'nothing';
   }
