@@ -62,6 +62,14 @@ export const OPS: Record<string, OpDef> = {
     },
   },
 
+  attention_kv: {
+    // (1, n_head, head_dim) x (n, n_kv_head, head_dim) x2 -> (1, n_head, head_dim): the last position attends to all n
+    shape: ([q, k, v]) => {
+      if (q.length !== 3 || q[0] !== 1 || !sameShape(k, v) || k[2] !== q[2]) throw new ShapeError(`attention_kv: q ${showShape(q)}, k ${showShape(k)}, v ${showShape(v)} do not fit`);
+      return q;
+    },
+  },
+
   // Views (no kernel unless a consumer needs contiguous data)
   reshape: {
     rowwise: true, // only when the leading dim is kept; the kv-cache pass checks that
@@ -88,6 +96,10 @@ export const OPS: Record<string, OpDef> = {
       if (a.length !== b.length || a.some((d, i) => i !== k && d !== b[i])) throw new ShapeError(`concat: ${showShape(a)} and ${showShape(b)} differ in more than dim ${k}`);
       return a.map((d, i) => (i === k ? addDims(d, b[k]) : d));
     },
+  },
+  slice: {
+    // attrs.starts / sizes per dim (numbers or dims bound per call); dims with keep false go away
+    shape: (_, a) => (a.sizes as Dim[]).filter((_d, i) => a.keep[i]),
   },
   slice_last: {
     // the last index along `axis`, which is removed

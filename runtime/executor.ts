@@ -103,16 +103,20 @@ export class GraphExecutor {
     this.lastSeq = inc ? pos0 + dims[inc.seqDim] : Math.max(0, ...inputs.map((v) => (Array.isArray(v) ? v.length : 0)));
 
     const shapes = g.nodes.map((n) => bindDims(n.shape, dims));
-    const bufs = this.planBuffers(shapes);
+    // Buffers fixed before planning (views of them must see them): tensor inputs, growing concats.
+    const fixed = new Map<number, GPUBuffer>();
     const enc = this.runner.device.createCommandEncoder();
-    this.bindInputs(inputs, bufs, shapes, enc, pos0);
-    this.planAppends(inputs, bufs, shapes);
+    this.bindTensorInputs(inputs, fixed, shapes, enc, pos0);
+    this.planAppends(inputs, fixed, shapes);
+    const bufs = this.planBuffers(shapes, fixed);
+    this.writeInputs(inputs, bufs);
 
     const scalars = new Map<number, number>();
     g.inputs.forEach((inp, i) => inp.kind === 'scalar' && scalars.set(inp.node, Number(inputs[i])));
     const ctx: NodeContext = {
       nodes: g.nodes,
       shapes,
+      dims,
       scalar: (id) => scalars.get(id) ?? ((g.nodes[id].attrs.values as number[] | undefined)?.[0] ?? NaN),
       buf: (id) => bufs[id],
       weight: (id) => this.weightOf(g.nodes[id]),
@@ -157,7 +161,7 @@ export class GraphExecutor {
    * A kept `concat(h, rows, 0)` writes into a growable buffer: h's own when h ends its written part
    * (then only the new rows are copied), else a new one with room for the context (or twice the rows).
    */
-  private planAppends(inputs: InputValue[], bufs: GPUBuffer[], shapes: number[][]): void {
+  private planAppends(inputs: InputValue[], fixed: Map<number, GPUBuffer>, shapes: number[][]): void {
     const g = this.graph;
     this.grown.clear();
     this.appended.clear();
@@ -176,32 +180,36 @@ export class GraphExecutor {
         if (capacity < shape[0]) throw new TlcError(`${n.at ?? g.name}: concat: ${shape[0]} rows of ${rowBytes} bytes do not fit in one buffer binding`);
         grow = { buffer: this.pool.take(Math.max(16, capacity * rowBytes)), rowBytes, capacity, used: 0 };
       }
-      bufs[n.id] = grow.buffer;
+      fixed.set(n.id, grow.buffer);
       this.grown.set(n.id, grow);
     }
   }
 
-  /** Token ids and numbers are written; device values are bound as they are, or their new rows copied. */
-  private bindInputs(inputs: InputValue[], bufs: GPUBuffer[], shapes: number[][], enc: GPUCommandEncoder, pos0: number): void {
-    const q = this.runner.device.queue;
+  /** Device values are bound as they are, or (the new rows of a sequence) copied. */
+  private bindTensorInputs(inputs: InputValue[], fixed: Map<number, GPUBuffer>, shapes: number[][], enc: GPUCommandEncoder, pos0: number): void {
     const sources = new Set(this.graph.incremental?.sources ?? []);
     this.graph.inputs.forEach((inp, i) => {
+      if (inp.kind !== 'tensor') return;
+      const v = inputs[i] as DeviceValue;
+      if (!sources.has(i)) return fixed.set(inp.node, v.buffer);
+      // Rows [pos0, n) of a sequence, from the value that holds all n.
+      const bytes = product(shapes[inp.node]) * 4;
+      const buf = this.inputBuffer(inp.node, bytes);
+      fixed.set(inp.node, buf);
+      const rowBytes = bytes / Math.max(1, shapes[inp.node][0]);
+      if (bytes) enc.copyBufferToBuffer(v.buffer, pos0 * rowBytes, buf, 0, bytes);
+    });
+  }
+
+  /** Token ids and numbers go to their input buffers. */
+  private writeInputs(inputs: InputValue[], bufs: GPUBuffer[]): void {
+    const q = this.runner.device.queue;
+    this.graph.inputs.forEach((inp, i) => {
       const v = inputs[i];
-      const node = inp.node;
       if (inp.kind === 'ids') {
         const ids = v as number[];
-        if (ids.length) q.writeBuffer(bufs[node], 0, new Uint32Array(ids));
-      } else if (inp.kind === 'scalar') {
-        q.writeBuffer(bufs[node], 0, new Float32Array([Number(v)]));
-      } else if (sources.has(i)) {
-        // Rows [pos0, n) of a sequence, from the value that holds all n.
-        const bytes = product(shapes[node]) * 4;
-        bufs[node] = this.inputBuffer(node, bytes);
-        const rowBytes = bytes / Math.max(1, shapes[node][0]);
-        if (bytes) enc.copyBufferToBuffer((v as DeviceValue).buffer, pos0 * rowBytes, bufs[node], 0, bytes);
-      } else {
-        bufs[node] = (v as DeviceValue).buffer;
-      }
+        if (ids.length) q.writeBuffer(bufs[inp.node], 0, new Uint32Array(ids));
+      } else if (inp.kind === 'scalar') q.writeBuffer(bufs[inp.node], 0, new Float32Array([Number(v)]));
     });
   }
 
@@ -216,18 +224,28 @@ export class GraphExecutor {
     for (const n of g.nodes) if (n.op === 'sample') [1, 3].forEach((i) => warmScalar.set(n.args[i], 1));
     for (const v of [1, 2]) {
       const shapes = g.nodes.map((n) => bindDims(n.shape, Object.fromEntries(g.dims.map((d) => [d, v]))));
-      const bufs = this.planBuffers(shapes);
-      for (const inp of g.inputs) if (inp.kind === 'tensor') bufs[inp.node] = this.inputBuffer(inp.node, product(shapes[inp.node]) * 4);
+      const fixed = new Map(g.inputs.filter((i) => i.kind === 'tensor').map((i) => [i.node, this.inputBuffer(i.node, product(shapes[i.node]) * 4)]));
+      const bufs = this.planBuffers(shapes, fixed);
       const ctx: NodeContext = {
         nodes: g.nodes,
         shapes,
+        dims: Object.fromEntries(g.dims.map((d) => [d, 0])),
         scalar: (id) => warmScalar.get(id) ?? 0,
         buf: (id) => bufs[id],
         weight: (id) => this.weightOf(g.nodes[id]),
         pos0: 0,
         kvCache: (id, rows, nKv, headDim) => this.kvCache(id, rows, nKv, headDim),
       };
-      for (const n of g.nodes) for (const d of dispatchesFor(n, ctx)) this.runner.pipeline(d.kernel);
+      for (const n of g.nodes) {
+        let ds: Dispatch[];
+        try {
+          ds = dispatchesFor(n, ctx);
+        } catch (e) {
+          if (e instanceof TlcError) continue; // sizes that only make sense at run time (a slice's bounds)
+          throw e;
+        }
+        for (const d of ds) this.runner.pipeline(d.kernel);
+      }
     }
   }
 
@@ -239,15 +257,16 @@ export class GraphExecutor {
   }
 
   /** Assigns every non-view node a buffer: constants and inputs their own, the rest shared slots. */
-  private planBuffers(shapes: number[][]): GPUBuffer[] {
+  private planBuffers(shapes: number[][], fixed: Map<number, GPUBuffer>): GPUBuffer[] {
     const g = this.graph;
     const bufs: GPUBuffer[] = new Array(g.nodes.length);
+    for (const [node, b] of fixed) bufs[node] = b;
     const slotOf = new Map<number, number>(); // node -> slot
     const need: number[] = []; // bytes each slot must hold
     const busyUntil: number[] = []; // last step at which each slot's holder is used
     for (const n of g.nodes) {
       const bytes = Math.max(16, product(shapes[n.id]) * 4);
-      if (n.op === 'weight' || n.op === 'tensor') continue; // bound by bindInputs
+      if (n.op === 'weight' || fixed.has(n.id)) continue;
       if (n.op === 'const') bufs[n.id] = this.constBuffer(n);
       else if (n.op === 'ids' || n.op === 'scalar') bufs[n.id] = this.inputBuffer(n.id, bytes);
       else if (isView(n)) continue;

@@ -19,6 +19,7 @@ import { argmax, sample } from '../../runtime/ops/sample.ts';
 export interface NodeContext {
   nodes: Node[];
   shapes: number[][]; // every node's shape with dims bound
+  dims: Record<string, number>; // the graph's symbolic dims, bound for this call
   /** The host-side value of a scalar input or constant (sampling settings). */
   scalar(node: number): number;
   buf(node: number): GPUBuffer;
@@ -83,7 +84,9 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
 
     case 'rope': {
       const [seq, nHead, headDim] = shape;
-      return rope({ x: x(0), y: y(), seq, nHead, headDim, pos0: c.pos0, nRot: a.n_rot || headDim, base: a.base });
+      const offset = n.args.length > 1 ? c.scalar(arg(1)) : 0; // rope(x, pos)
+      if (!Number.isInteger(offset) || offset < 0) throw new TlcError(`rope: the position must be a whole number >= 0, got ${offset}`);
+      return rope({ x: x(0), y: y(), seq, nHead, headDim, pos0: c.pos0 + offset, nRot: a.n_rot || headDim, base: a.base });
     }
 
     case 'attention': {
@@ -97,6 +100,12 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
         ...kvWrite({ src: x(2), cache: cache.v, ...common }),
         ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale, llamaCppF16: true }),
       ];
+    }
+
+    case 'attention_kv': {
+      const [, nHead, headDim] = shape;
+      const [rows, nKvHead] = argShape(1);
+      return attention({ q: x(0), k: x(1), v: x(2), out: y(), seq: 1, pos0: rows - 1, nHead, nKvHead, headDim, scale: a.scale, llamaCppF16: true });
     }
 
     case 'softmax':
@@ -156,6 +165,21 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
       const [na, nb] = [product(argShape(0)), product(argShape(1))];
       const copy = (src: GPUBuffer, count: number, at: number) => copyStrided({ src, dst: y(), shape: [count], strides: [1], dstOffset: at });
       return [...(c.inPlace?.(n.id) ? [] : copy(x(0), na, 0)), ...copy(x(1), nb, na)];
+    }
+
+    case 'slice': {
+      const src = argShape(0);
+      const strides = contiguousStrides(src);
+      const bind = (d: number | string) => (typeof d === 'number' ? d : c.dims[d]);
+      const starts = (a.starts as (number | string)[]).map(bind), sizes = (a.sizes as (number | string)[]).map(bind);
+      src.forEach((d, i) => {
+        if (!(starts[i] >= 0 && sizes[i] >= 0 && starts[i] + sizes[i] <= d)) {
+          throw new TlcError(a.keep[i] ? `the slice ${starts[i]}:${starts[i] + sizes[i]} is out of range for a dimension of size ${d}` : `index ${starts[i]} is out of range for a dimension of size ${d}`);
+        }
+      });
+      const kept = src.map((_, i) => i).filter((i) => a.keep[i]);
+      const srcOffset = starts.reduce((o, s, i) => o + s * strides[i], 0);
+      return copyStrided({ src: x(0), dst: y(), shape, strides: kept.map((i) => strides[i]), srcOffset });
     }
 
     case 'causal_mask':

@@ -196,7 +196,8 @@ export const BUILTINS: Record<string, Builtin> = {
     if (eq.t !== 'static' || typeof eq.v !== 'string') throw new CompileError('einsum takes an index string first: einsum("ij,jk->ik", A, B)', span);
     return op('einsum', () => ({ eq: eq.v }))(L, xs, span);
   }),
-  rope: b(1, 1, op('rope', (L) => ({ base: L.opts.model?.hparams.rope_freq_base ?? 10000, n_rot: L.opts.model?.hparams.n_rot ?? 0, mode: 'norm' }))),
+  // rope(x) rotates row r by position r (plus the KV cache's offset); rope(x, pos) starts at pos.
+  rope: b(1, 2, op('rope', (L) => ({ base: L.opts.model?.hparams.rope_freq_base ?? 10000, n_rot: L.opts.model?.hparams.n_rot ?? 0, mode: 'norm' }))),
   causal_mask: b(1, 1, (L, [n], span) => {
     const g = L.graph();
     let dim: number | string;
@@ -259,10 +260,20 @@ function shapeVals(L: Lowerer, x: Val, span: A.Span): Val[] {
   const { shape, dims } = own ?? { shape: L.graph().shape(tensorOf(L, x, span)), dims: L.graph().dims };
   return shape.map((d, i): Val => {
     if (typeof d === 'number') return stat(d);
-    const e = dims.get(d) ?? (x.t === 'dev' ? { k: 'call', fn: 'dim', args: [x.e, { k: 'const', value: i }] } : undefined);
+    const e = dimExpr(dims, d) ?? (x.t === 'dev' ? { k: 'call', fn: 'dim', args: [x.e, { k: 'const', value: i }] } : undefined);
     if (!e) throw new CompileError(`the size ${d} is not known to the host here`, span);
     return { t: 'sym', dim: d, e };
   });
+}
+
+/** The host expression for a dim: its own, or a sum of its parts' ("seq+1" after a concat). */
+function dimExpr(dims: Map<string, HostExpr>, d: string): HostExpr | undefined {
+  if (dims.has(d)) return dims.get(d);
+  if (/^\d+$/.test(d)) return { k: 'const', value: Number(d) };
+  if (!d.includes('+')) return undefined;
+  const parts = d.split('+').map((p) => dimExpr(dims, p));
+  if (parts.some((p) => !p)) return undefined;
+  return parts.reduce((a, b) => ({ k: 'op', op: '+', args: [a!, b!] }))!;
 }
 
 function withSampling(x: Val, s: { topK?: Val; topP?: Val }): Val {

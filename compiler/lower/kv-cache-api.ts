@@ -28,7 +28,7 @@ export function newKvCache(L: Lowerer, name: string, args: Val[], span: A.Span):
     // Names no program can write (they contain a space), declared empty.
     for (const [side, list] of [['k', cache.k], ['v', cache.v]] as const) {
       const slot = `${id} ${side}${l}`;
-      L.declare(slot, NONE);
+      L.declareGlobal(slot, NONE); // functions it is passed to see it too
       list.push(slot);
     }
   }
@@ -43,7 +43,7 @@ export function kvMethod(L: Lowerer, cache: Extract<Val, { t: 'kvcache' }>, meth
   };
   const slot = (name: string): Val => {
     const v = L.lookup(name, span);
-    if (v.t === 'none') throw new CompileError(`KVCache.${method}: layer ${name.slice(-1)} is empty; set or append to it first`, span);
+    if (v.t === 'none') throw new CompileError(`KVCache.${method}: layer ${name.split(' ')[1].slice(1)} is empty; set or append to it first`, span);
     return v;
   };
   const arity = (n: number) => {

@@ -11,6 +11,7 @@ import { BUILTINS } from './builtins.ts';
 import { binary, unary } from './operators.ts';
 import { deviceExpr, tensorOf } from './tensors.ts';
 import { kvMethod, newKvCache } from './kv-cache-api.ts';
+import { sliceTensor, type SliceIndex } from './slicing.ts';
 import { truthy } from '../../runtime/host.ts';
 
 export interface LowerOptions {
@@ -109,6 +110,10 @@ export class Lowerer {
 
   declare(name: string, val: Val): void {
     this.scope.vars.set(name, { val, depth: this.depth });
+  }
+
+  declareGlobal(name: string, val: Val): void {
+    this.globals.vars.set(name, { val, depth: this.depth });
   }
 
   private rebind(b: Binding, val: Val, carried = b.carried): void {
@@ -398,9 +403,10 @@ export class Lowerer {
   private generalize(blocks: (A.Block | A.If | undefined)[], owner: number): void {
     const names = new Map<string, A.Expr[]>();
     for (const b of blocks) if (b) assignedNames(b, names);
-    for (const [name, values] of [...names]) {
+    // A KVCache the statement mentions may change in it (its methods, or functions it is passed to).
+    for (const name of mentionedNames(blocks)) {
       const v = this.scope.find(name)?.b.val;
-      if (v?.t === 'kvcache') for (const slot of [...v.k, ...v.v]) names.set(slot, values);
+      if (v?.t === 'kvcache') for (const slot of [...v.k, ...v.v]) names.set(slot, names.get(name) ?? []);
     }
     for (const [name, values] of names) {
       const found = this.scope.find(name);
@@ -592,13 +598,25 @@ export class Lowerer {
 
   private index(e: A.Index): Val {
     const target = this.expr(e.target);
-    if (e.indices.some((i) => i.kind === 'Slice')) throw new CompileError('slicing cannot be compiled yet; use slice_last or reshape', e.span);
-    const idx = e.indices.map((i) => this.expr(i as A.Expr));
+    const device = target.t === 'tensor' || target.t === 'dev' || target.t === 'weight';
+    const slices: SliceIndex[] = e.indices.map((i) => (i.kind === 'Slice' ? { start: i.start && this.expr(i.start), end: i.end && this.expr(i.end) } : { at: this.expr(i) }));
+    if (e.indices.some((i) => i.kind === 'Slice' && i.step)) throw new CompileError('a slice with a step cannot be compiled yet', e.span);
+    // A tensor indexed other than by one build-time number per dim is a slice on the device.
+    const element = slices.length === (device ? this.tensorRank(target) : slices.length) && slices.every((s) => 'at' in s && s.at.t === 'static');
+    if (device && !element) return sliceTensor(this, target, slices, e.span);
+    if (slices.some((s) => !('at' in s))) throw new CompileError(`${describe(target)} cannot be sliced`, e.span);
+    const idx = slices.map((s) => (s as { at: Val }).at);
     if (target.t === 'model') {
       if (idx.length !== 1 || idx[0].t !== 'static') throw new CompileError('model paths take one build-time index: model.blk[i]', e.span);
       return { t: 'model', path: [...target.path, String(idx[0].v)], span: e.span };
     }
     return this.call('__index', [target, ...idx], e.span);
+  }
+
+  private tensorRank(v: Val): number {
+    if (v.t === 'tensor') return v.g.shape(v.node).length;
+    if (v.t === 'dev') return v.shape.length;
+    return this.opts.model?.tensors[(v as { name: string }).name]?.shape.length ?? 0;
   }
 
   private match(e: A.Match): Val {
@@ -704,6 +722,20 @@ function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): void {
     b.then.stmts.forEach(visit);
     if (b.else) assignedNames(b.else, out);
   } else b.stmts.forEach(visit);
+}
+
+/** Every identifier a piece of the tree mentions. */
+function mentionedNames(nodes: unknown[]): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const o = n as { kind?: string; name?: string };
+    if (o.kind === 'Ident' && typeof o.name === 'string') out.add(o.name);
+    for (const [k, v] of Object.entries(n)) if (k !== 'span' && typeof v === 'object') visit(v);
+  };
+  nodes.forEach(visit);
+  return out;
 }
 
 /** Methods that change the object they are called on (a KVCache). */

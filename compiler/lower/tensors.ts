@@ -69,14 +69,16 @@ export function idsInput(L: Lowerer, v: Val, span: A.Span): number {
     return g.leaf(`ids:${JSON.stringify(ids)}`, () => g.add('const', [], { shape: [ids.length], values: ids, dtype: 'u32' }, span));
   }
   if (v.t === 'tensor' || v.t === 'dev') return tensorOf(L, v, span);
-  if (v.t !== 'host') throw new CompileError(`expected token ids, got ${describe(v)}`, span);
-  const e = L.snapshot(v.e, 'ids');
+  if (v.t !== 'host' && v.t !== 'list') throw new CompileError(`expected token ids, got ${describe(v)}`, span);
+  const e = L.snapshot(L.hostExpr(v, span), 'ids'); // a list like [next] is read by the host
   const g = L.graph();
   const key = JSON.stringify(e);
   const existing = g.inputs.find((inp, i) => inp.kind === 'ids' && JSON.stringify(g.inputExprs[i]) === key);
   if (existing) return existing.node;
-  const dim = g.dims.size === 0 ? 'seq' : L.fresh('seq');
-  g.dims.set(dim, { k: 'call', fn: 'len', args: [e] });
+  // A list written out ([next]) has its length known now; others get a dim of their own in the
+  // program (one name per ids input: graphs share device values).
+  const dim = v.t === 'list' ? v.items.length : L.fresh('seq');
+  if (typeof dim === 'string') g.dims.set(dim, { k: 'call', fn: 'len', args: [e] });
   return g.input('ids', e, { dim }, span);
 }
 

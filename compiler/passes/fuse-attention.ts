@@ -3,7 +3,8 @@
 //   softmax(mask(einsum("ihd,jhd->ihj", Q, expand(K)) * s, causal_mask(seq)), 2)  ->  weights
 //   einsum("ihj,jhd->ihd", weights, expand(V))                                    ->  attention(Q, K, V)
 //
-// where expand() is the grouped-query broadcast reshape(broadcast_to(reshape(K, [seq, kv, 1, d]),
+// and, for one query row (a decode step over K and V the program keeps itself), the same without
+// the mask -> attention_kv(Q, K, V). expand() is the grouped-query broadcast reshape(broadcast_to(reshape(K, [seq, kv, 1, d]),
 // [seq, kv, g, d]), [seq, kv*g, d]) or nothing. The fused op never builds the (seq, heads, seq)
 // scores, reads K and V once per KV head, and is what the kv-cache pass needs.
 import type { Graph, IR, Node } from '../ir.ts';
@@ -53,10 +54,12 @@ function fuse(g: Graph): Graph {
     const soft = g.nodes[wId];
     if (soft.op !== 'softmax' || soft.attrs.axis !== 2) continue;
     const masked = g.nodes[soft.args[0]];
-    if (masked.op !== 'binary' || masked.attrs.fn !== 'add') continue;
     const seq = out.shape[0];
-    const [m0, m1] = masked.args;
-    const scoresId = isCausalMask(g, m1, seq) ? m0 : isCausalMask(g, m0, seq) ? m1 : undefined;
+    let scoresId: number | undefined;
+    if (masked.op === 'binary' && masked.attrs.fn === 'add') {
+      const [m0, m1] = masked.args;
+      scoresId = isCausalMask(g, m1, seq) ? m0 : isCausalMask(g, m0, seq) ? m1 : undefined;
+    } else if (seq === 1) scoresId = soft.args[0]; // one query row with no mask: it sees every key
     if (scoresId === undefined) continue;
     let scores = g.nodes[scoresId];
     let scale = 1;
@@ -68,11 +71,15 @@ function fuse(g: Graph): Graph {
     const q = g.nodes[scores.args[0]];
     const k = unexpand(g, scores.args[1]);
     const v = unexpand(g, vxId);
-    if (!k || !v || k.shape.join() !== v.shape.join() || q.shape[0] !== seq || k.shape[0] !== seq) continue;
+    if (!k || !v || k.shape.join() !== v.shape.join() || q.shape[0] !== seq) continue;
     const [, nHead, headDim] = q.shape as number[];
     const nKv = k.shape[1] as number;
     if (nHead % nKv !== 0 || k.shape[2] !== headDim) continue;
-    Object.assign(out, { op: 'attention', args: [q.id, k.id, v.id], attrs: { scale } });
+    // K and V of this call's rows (the executor caches them), or all rows so far (a cache the
+    // program keeps itself: the query row is the last position).
+    if (k.shape[0] === seq && masked !== g.nodes[scoresId]) Object.assign(out, { op: 'attention', args: [q.id, k.id, v.id], attrs: { scale } });
+    else if (seq === 1) Object.assign(out, { op: 'attention_kv', args: [q.id, k.id, v.id], attrs: { scale } });
+    else continue;
     changed = true;
   }
   return changed ? removeDeadNodes(g) : g;
