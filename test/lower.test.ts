@@ -103,9 +103,44 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'reading a row of the sequence back turns the KV cache off',
+    name: 'a graph with no attention (and none downstream) has nothing to cache',
     src: main('let ids = [1]\nfor s in range(3) {\n let x = embedding(model.token_embd.weight, ids)\n print(x[0, 0])\n ids = append(ids, 5)\n}'),
     check: (ir) => assert.equal(ir.graphs[0].incremental, undefined),
+  },
+  {
+    name: 'reading a row back in the layer loop splits the graph; both parts keep the KV cache',
+    src: readFileSync('examples/chat.tl', 'utf8').replace('for layer in range(model.n_layer) {', 'for layer in range(model.n_layer) {\nif layer == 0 && step == 0 { print(x[0, 0]) }'),
+    check: (ir) => {
+      assert.equal(ir.graphs.length, 2);
+      assert.ok(ir.graphs.every((g) => g.incremental));
+      assert.deepEqual(ir.graphs[1].inputs.map((i) => i.kind).sort(), ['scalar', 'scalar', 'scalar', 'scalar', 'tensor']);
+      assert.ok(ir.graphs[0].outputs.some((o) => o.keep));
+    },
+  },
+  {
+    name: 'an early return on a run-time value is an if whose branches set the result (not a constant)',
+    src: main('print(f(arg("n", 3)))', 'fn f(n: int) -> int {\n if n <= 1 { return 1 }\n return 7\n}'),
+    check: (ir) => {
+      const branch = ir.host.find((st) => st.k === 'if') as Extract<HostStmt, { k: 'if' }>;
+      assert.deepEqual([branch.then, branch.else].map((b) => (b[0] as { value: unknown }).value), [{ k: 'const', value: 1 }, { k: 'const', value: 7 }]);
+    },
+  },
+  {
+    name: 'a number list changed by arithmetic in a while loop is a tensor (adds, not joins)',
+    src: main('let counter = [0.0]\nwhile counter[0] < 3.0 {\n counter = counter + [1.0]\n}\nprint(counter[0])'),
+    check: (ir) => {
+      assert.ok(ir.graphs.some((g) => g.nodes.some((n) => n.op === 'binary' && n.attrs.fn === 'add')));
+      assert.deepEqual(hostKinds(ir.host), ['run', 'let', 'while{', 'run', 'if{', 'break', '}', 'run', 'set', '}', 'run', 'print']);
+    },
+  },
+  {
+    name: 'a tensor carried by a run-time loop lives in a host variable; its growing dim is symbolic',
+    src: main('let h = embedding(model.token_embd.weight, [1, 2])\nfor s in range(arg("n", 3)) {\n h = concat(h, h, 0)\n}\nprint(len(h))'),
+    check: (ir) => {
+      const concat = ir.graphs.flatMap((g) => g.nodes).find((n) => n.op === 'concat')!;
+      assert.equal(typeof concat.shape[0], 'string');
+      assert.match(String(concat.shape[0]), /\+/);
+    },
   },
 ];
 
