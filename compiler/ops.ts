@@ -1,7 +1,7 @@
 // Every device-graph op: its arguments, attributes and shape rule. Kernels for them live in
 // shaders/ (WGSL) and runtime/ops/ (dispatch); compiler/codegen maps one to the other.
 import type { Dim, DType } from './ir.ts';
-import { addDims, broadcastShapes, sameCount, sameShape, showShape, ShapeError } from './shapes.ts';
+import { addDims, broadcastShapes, elementCount, sameCount, sameShape, showShape, ShapeError } from './shapes.ts';
 
 type Attrs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -74,7 +74,8 @@ export const OPS: Record<string, OpDef> = {
   reshape: {
     rowwise: true, // only when the leading dim is kept; the kv-cache pass checks that
     shape: ([x], a) => {
-      if (!sameCount(x, a.shape)) throw new ShapeError(`cannot reshape ${showShape(x)} to ${showShape(a.shape)}`);
+      // Sizes known only at run time may still match (checked when the graph runs).
+      if (!sameCount(x, a.shape) && !mayMatch(x, a.shape)) throw new ShapeError(`cannot reshape ${showShape(x)} to ${showShape(a.shape)}`);
       return a.shape;
     },
   },
@@ -122,9 +123,15 @@ export const OPS: Record<string, OpDef> = {
   reduce: { shape: ([x], a) => (a.axis === undefined ? [] : x.filter((_, i) => i !== a.axis)) }, // attrs.fn: sum mean max min
 
   // Choosing tokens
-  argmax: { shape: ([x]) => x.slice(0, -1), dtype: 'u32' },
+  argmax: { shape: ([x], a) => (a.flat ? [] : x.slice(0, -1)), dtype: 'u32' }, // attrs.flat: over all elements
   sample: { shape: ([x]) => x.slice(0, -1), dtype: 'u32' }, // args: logits, temperature, top_k, top_p, random
 };
+
+/** Whether two element counts can be equal for some run-time sizes (they name different sizes). */
+function mayMatch(a: Dim[], b: Dim[]): boolean {
+  const x = elementCount(a), y = elementCount(b);
+  return x.syms.join() !== y.syms.join();
+}
 
 /** Output shape of an einsum like "ihd,jhd->ihj"; every index must have one size. */
 export function einsumShape(eq: string, args: Dim[][]): Dim[] {

@@ -9,6 +9,7 @@ import { dispatchesFor, isView, type NodeContext } from '../compiler/codegen/dis
 import type { Binding, Dispatch, KernelRunner } from './kernels.ts';
 import { align } from './kernels.ts';
 import type { WeightTensor } from './weights.ts';
+import { GGMLQuantizationType } from '@huggingface/gguf';
 import { DeviceError } from './device.ts';
 import { TlcError } from './errors.ts';
 import { BufferPool, DeviceValue, RowCache, STORAGE, type GrowBuffer } from './device-value.ts';
@@ -118,7 +119,7 @@ export class GraphExecutor {
       shapes,
       dims,
       scalar: (id) => scalars.get(id) ?? ((g.nodes[id].attrs.values as number[] | undefined)?.[0] ?? NaN),
-      buf: (id) => bufs[id],
+      buf: (id) => bufs[id] ?? this.weightBuffer(g.nodes[id]),
       weight: (id) => this.weightOf(g.nodes[id]),
       pos0,
       kvCache: (id, rows, nKv, headDim) => this.kvCache(id, pos0 + rows, nKv, headDim),
@@ -231,7 +232,7 @@ export class GraphExecutor {
         shapes,
         dims: Object.fromEntries(g.dims.map((d) => [d, 0])),
         scalar: (id) => warmScalar.get(id) ?? 0,
-        buf: (id) => bufs[id],
+        buf: (id) => bufs[id] ?? this.weightBuffer(g.nodes[id]),
         weight: (id) => this.weightOf(g.nodes[id]),
         pos0: 0,
         kvCache: (id, rows, nKv, headDim) => this.kvCache(id, rows, nKv, headDim),
@@ -254,6 +255,15 @@ export class GraphExecutor {
     const w = this.weights.get(n.attrs.name as string);
     if (!w) throw new TlcError(`the weight ${n.attrs.name} was not loaded`);
     return w;
+  }
+
+  /** A weight read as a plain tensor (transpose(W), einsum with W): only an F32 one, in one piece. */
+  private weightBuffer(n: Node): GPUBuffer {
+    const w = this.weightOf(n);
+    if (w.type !== GGMLQuantizationType.F32 || w.chunks.length !== 1) {
+      throw new TlcError(`the weight ${w.name} (${GGMLQuantizationType[w.type]}) can only be used by linear, matmul/@ (x @ W or x @ transpose(W)), embedding and rms_norm; other ops read F32 weights only`);
+    }
+    return w.chunks[0].buffer;
   }
 
   /** Assigns every non-view node a buffer: constants and inputs their own, the rest shared slots. */
@@ -403,8 +413,9 @@ export class GraphExecutor {
     const err = await device.popErrorScope();
     if (err) throw new DeviceError(`${g.name}: ${err.message}`);
     if (total === 0) {
+      // Nothing to read: later submissions see these values in queue order, so no need to wait.
       this.values = values;
-      return device.queue.onSubmittedWorkDone();
+      return;
     }
 
     await this.staging!.mapAsync(GPUMapMode.READ, 0, align(total, 4));

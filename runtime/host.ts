@@ -232,6 +232,8 @@ class Interpreter {
       case 'int':
       case 'float':
         return unaryOp(fn, a[0]);
+      case 'ids': // token ids: a list of them, or one
+        return typeof a[0] === 'number' ? [a[0]] : tokenIds(a[0], 'embedding');
       case 'dim': // a size of a device value: dim(x, axis)
         if (a[0] instanceof DeviceValue && typeof a[1] === 'number') return a[0].shape[a[1]];
         throw new TlcError(`dim: expected a tensor, got ${describe(a[0])}`);

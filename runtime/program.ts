@@ -131,12 +131,18 @@ export class Program {
         loadTokenizer: async (path) => {
           if (!this.opts.readText) throw new TlcError(`load_tokenizer("${path}"): reading tokenizer files is not available here`);
           const { tokenizerFromHfJson } = await import('./tokenizer/index.ts');
-          return tokenizerFromHfJson(await this.opts.readText(path));
+          let text: string;
+          try {
+            text = await this.opts.readText(path);
+          } catch (e) {
+            throw new TlcError(`load_tokenizer("${path}"): cannot read the file (${(e as Error).message.replace(/^[A-Z]+: /, '')})`);
+          }
+          return tokenizerFromHfJson(text);
         },
         runGraph: async (id, dims, inputs, live) => {
           const exec = this.executors.get(id)!;
           // Buffers of device values nothing refers to any more go back to the pool first.
-          this.pool.collect([...deviceValues([...live()]), ...[...this.executors.values()].flatMap((e) => e.liveValues())]);
+          this.pool.collect([...deviceValues([...live(), ...inputs]), ...[...this.executors.values()].flatMap((e) => e.liveValues())]);
           const t = performance.now();
           await exec.run(dims, inputs as InputValue[]);
           step.ms += performance.now() - t;

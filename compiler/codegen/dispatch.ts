@@ -62,7 +62,10 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
     case 'tensor':
     case 'const':
     case 'weight':
+      return [];
+
     case 'reshape':
+      if (product(argShape(0)) !== product(shape)) throw new TlcError(`cannot reshape [${argShape(0).join(', ')}] to [${shape.join(', ')}]`);
       return [];
 
     case 'embedding':
@@ -188,7 +191,7 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
     case 'argmax':
     case 'sample': {
       // One token per row of logits (usually one row).
-      const n0 = argShape(0)[argShape(0).length - 1];
+      const n0 = a.flat ? product(argShape(0)) : argShape(0)[argShape(0).length - 1];
       const rows = product(shape);
       const [temperature, topK, topP, u] = n.op === 'sample' ? [1, 2, 3, 4].map((i) => c.scalar(arg(i))) : [0, 0, 1, 0];
       const out: Dispatch[] = [];

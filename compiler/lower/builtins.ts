@@ -1,10 +1,11 @@
 // What each builtin does at build time: fold, append a device op, or become a host call.
 // Signatures and meanings for users are in compiler/builtins.ts and docs/builtins.md.
 import type * as A from '../ast.ts';
-import type { HostExpr, HostValue } from '../ir.ts';
+import type { Dim, HostExpr, HostValue } from '../ir.ts';
+import { sameCount } from '../shapes.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, NONE, describe, stat, type Val } from './values.ts';
-import { idsInput, shapeOf, tensorOf } from './tensors.ts';
+import { dimOf, idsInput, shapeOf, tensorOf } from './tensors.ts';
 
 type Lower = (L: Lowerer, args: Val[], span: A.Span, exprs?: A.Expr[]) => Val;
 
@@ -169,6 +170,8 @@ export const BUILTINS: Record<string, Builtin> = {
   matmul: b(2, 2, (L, [x, y], span) => {
     const g = L.graph();
     const [a, c] = [tensorOf(L, x, span), tensorOf(L, y, span)];
+    const w = transposedWeight(g, c);
+    if (w !== undefined) return { t: 'tensor', g, node: g.add('linear', [a, w], {}, span) }; // x @ W.T
     const ra = g.shape(a).length;
     if (ra < 1 || ra > 3 || g.shape(c).length !== 2) throw new CompileError('matmul multiplies a 1-D to 3-D tensor by a 2-D one', span);
     const eq = `${'bij'.slice(3 - ra)},jk->${'bij'.slice(3 - ra, 2)}k`;
@@ -185,7 +188,7 @@ export const BUILTINS: Record<string, Builtin> = {
       if (total === undefined || rest.some((d) => typeof d !== 'number')) throw new CompileError('reshape with -1 needs sizes known at build time', span);
       shape[shape.indexOf(-1)] = total / (rest as number[]).reduce((p, q) => p * q, 1);
     }
-    return { t: 'tensor', g, node: g.add('reshape', [n], { shape }, span) };
+    return { t: 'tensor', g, node: g.add('reshape', [n], { shape: unifySizes(known, shape) }, span) };
   }),
   broadcast_to: b(2, 2, (L, [x, s], span) => {
     const g = L.graph();
@@ -201,10 +204,8 @@ export const BUILTINS: Record<string, Builtin> = {
   causal_mask: b(1, 1, (L, [n], span) => {
     const g = L.graph();
     let dim: number | string;
-    if (n.t === 'sym') {
-      g.dims.set(n.dim, n.e);
-      dim = n.dim;
-    } else dim = num(n, 'the mask size', span);
+    if (n.t === 'sym' || n.t === 'host') dim = dimOf(L, n, span);
+    else dim = num(n, 'the mask size', span);
     return { t: 'tensor', g, node: g.add('causal_mask', [], { n: dim }, span) };
   }),
   apply_attention_mask: b(2, 2, op('binary', () => ({ fn: 'add' }))),
@@ -233,11 +234,44 @@ export const BUILTINS: Record<string, Builtin> = {
   'Tensor::ones': b(1, 1, (L, [s], span) => filled(L, s, 1, span)),
 
   // Choosing the next token
-  argmax: b(1, 3, op('argmax', () => ({}), 1)),
+  // argmax(x): the flat index of the largest element (one number, as the original gives);
+  // argmax(x, dim, keepdim?): along the last dim.
+  argmax: b(1, 3, (L, [x, dim, keep], span) => {
+    const g = L.graph();
+    const n = tensorOf(L, x, span);
+    const rank = g.shape(n).length;
+    if (!dim) return { t: 'tensor', g, node: g.add('argmax', [n], { flat: true }, span) };
+    if (axis(dim, rank, span) !== rank - 1) throw new CompileError('argmax along a dim other than the last cannot be compiled yet', span);
+    const out = g.add('argmax', [n], {}, span);
+    if (!keep || (keep.t === 'static' && !keep.v)) return { t: 'tensor', g, node: out };
+    return { t: 'tensor', g, node: g.add('reshape', [out], { shape: [...g.shape(out), 1] }, span) };
+  }),
   temperature_sample: b(1, 2, (L, [x, t], span) => sample(L, x, t ?? stat(1), span)),
   top_k: b(2, 2, (_L, [x, k]) => withSampling(x, { topK: k })),
   top_p: b(2, 2, (_L, [x, p]) => withSampling(x, { topP: p })),
 };
+
+/**
+ * A reshape to a size computed by the host (`[len(tokens), 32, 64]`) where the tensor has one
+ * run-time size of its own (`[seq, 2048]`): the two are the same size, so the result keeps the
+ * tensor's name for it, and stays related to the tensors it came from.
+ */
+function unifySizes(from: Dim[], to: Dim[]): Dim[] {
+  if (sameCount(from, to)) return to;
+  const mine = to.filter((d): d is string => typeof d === 'string' && !from.includes(d));
+  const theirs = from.filter((d): d is string => typeof d === 'string' && !to.includes(d));
+  if (mine.length !== 1 || theirs.length !== 1) return to;
+  const swapped = to.map((d) => (d === mine[0] ? theirs[0] : d));
+  return sameCount(from, swapped) ? swapped : to;
+}
+
+/** The weight W when `node` is transpose(W) of a 2-D model weight: x @ W.T is linear(x, W). */
+export function transposedWeight(g: ReturnType<Lowerer['graph']>, node: number): number | undefined {
+  const n = g.nodes[node];
+  if (n.op !== 'transpose' || n.shape.length !== 2) return undefined;
+  const w = g.nodes[n.args[0]];
+  return w.op === 'weight' ? w.id : undefined;
+}
 
 /** concat along any axis: rows are appended (axis 0); other axes move to the front and back. */
 export function concatTensors(L: Lowerer, a: Val, c: Val, axis: number, span: A.Span): Val {

@@ -4,6 +4,7 @@ import type { HostExpr, HostValue } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, describe, stat, type Val } from './values.ts';
 import { tensorOf } from './tensors.ts';
+import { transposedWeight } from './builtins.ts';
 import { binaryOp, truthy } from '../../runtime/host.ts';
 import { TlcError } from '../../runtime/errors.ts';
 
@@ -60,6 +61,8 @@ function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span):
   if (op === '@') {
     const g = L.graph();
     const x = tensorOf(L, a, span), y = tensorOf(L, b, span);
+    const w = transposedWeight(g, y);
+    if (w !== undefined) return { t: 'tensor', g, node: g.add('linear', [x, w], {}, span) }; // x @ W.T
     const [ra, rb] = [g.shape(x).length, g.shape(y).length];
     if (ra < 1 || ra > 3 || rb !== 2) throw new CompileError(`@ multiplies a 1-D, 2-D or 3-D tensor by a 2-D one; got ${ra}-D @ ${rb}-D`, span);
     const eq = `${'bij'.slice(3 - ra)},jk->${'bij'.slice(3 - ra, 2)}k`;

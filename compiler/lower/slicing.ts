@@ -9,7 +9,7 @@ import type * as A from '../ast.ts';
 import type { Dim } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, describe, stat, type Val } from './values.ts';
-import { tensorOf } from './tensors.ts';
+import { dimOf, tensorOf } from './tensors.ts';
 
 export type SliceIndex = { at: Val } | { start?: Val; end?: Val };
 
@@ -58,19 +58,6 @@ export function sliceTensor(L: Lowerer, x: Val, indices: SliceIndex[], span: A.S
     }
   });
   return { t: 'tensor', g, node: g.add('slice', [node], { starts, sizes, keep }, span) };
-}
-
-/** A run-time size or position as a symbolic dim of the current graph. */
-function dimOf(L: Lowerer, v: Val, span: A.Span): Dim {
-  const g = L.graph();
-  if (v.t === 'sym') {
-    if (!g.dims.has(v.dim)) g.dims.set(v.dim, v.e);
-    return v.dim;
-  }
-  if (v.t !== 'host') throw new CompileError(`an index must be a number, got ${describe(v)}`, span);
-  const name = L.fresh('i');
-  g.dims.set(name, L.snapshot(v.e, name));
-  return name;
 }
 
 /** A dim as a value the host can compute with. */

@@ -2,7 +2,7 @@
 import type * as A from '../ast.ts';
 import type { Dim, HostExpr, HostValue } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
-import { CompileError, describe, type Val } from './values.ts';
+import { CompileError, describe, stat, type Val } from './values.ts';
 
 /** The node for a value in the current graph. */
 export function tensorOf(L: Lowerer, v: Val, span: A.Span): number {
@@ -68,9 +68,15 @@ export function idsInput(L: Lowerer, v: Val, span: A.Span): number {
     const g = L.graph();
     return g.leaf(`ids:${JSON.stringify(ids)}`, () => g.add('const', [], { shape: [ids.length], values: ids, dtype: 'u32' }, span));
   }
-  if (v.t === 'tensor' || v.t === 'dev') return tensorOf(L, v, span);
+  if (v.t === 'static' && typeof v.v === 'number') return idsInput(L, stat([v.v]), span); // one id: one row
+  if (v.t === 'tensor' || v.t === 'dev') {
+    const node = tensorOf(L, v, span);
+    const g = L.graph();
+    return g.shape(node).length ? node : g.add('reshape', [node], { shape: [1] }, span); // one id on the device
+  }
   if (v.t !== 'host' && v.t !== 'list') throw new CompileError(`expected token ids, got ${describe(v)}`, span);
-  const e = L.snapshot(L.hostExpr(v, span), 'ids'); // a list like [next] is read by the host
+  // A list like [next] is read by the host; `ids` makes one id a list of one.
+  const e = L.snapshot(v.t === 'host' ? { k: 'call', fn: 'ids', args: [v.e] } : L.hostExpr(v, span), 'ids');
   const g = L.graph();
   const key = JSON.stringify(e);
   const existing = g.inputs.find((inp, i) => inp.kind === 'ids' && JSON.stringify(g.inputExprs[i]) === key);
@@ -82,16 +88,26 @@ export function idsInput(L: Lowerer, v: Val, span: A.Span): number {
   return g.input('ids', e, { dim }, span);
 }
 
+/** A run-time size or position as a symbolic dim of the current graph. */
+export function dimOf(L: Lowerer, v: Val, span: A.Span): Dim {
+  const g = L.graph();
+  if (v.t === 'sym') {
+    if (!g.dims.has(v.dim)) g.dims.set(v.dim, v.e);
+    return v.dim;
+  }
+  if (v.t !== 'host') throw new CompileError(`an index must be a number, got ${describe(v)}`, span);
+  const name = L.fresh('i');
+  g.dims.set(name, L.snapshot(v.e, name));
+  return name;
+}
+
 /** A shape given as a list: build-time numbers (2048 or 2048.0) and sizes like seq. */
 export function shapeOf(L: Lowerer, v: Val, span: A.Span): Dim[] {
   const items: Val[] = v.t === 'list' ? v.items : v.t === 'static' && Array.isArray(v.v) ? v.v.map((x) => ({ t: 'static', v: x })) : [];
   if (items.length === 0 && !(v.t === 'static' && Array.isArray(v.v))) throw new CompileError(`expected a shape like [seq, 32, 64], got ${describe(v)}`, span);
   const g = L.graph();
   return items.map((it) => {
-    if (it.t === 'sym') {
-      g.dims.set(it.dim, it.e);
-      return it.dim;
-    }
+    if (it.t === 'sym' || it.t === 'host') return dimOf(L, it, span); // a size known per run
     if (it.t === 'static' && typeof it.v === 'number' && Number.isInteger(it.v) && it.v >= -1) return it.v;
     throw new CompileError(`a shape holds whole numbers and sizes, not ${describe(it)}`, span);
   });
