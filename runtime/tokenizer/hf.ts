@@ -25,7 +25,11 @@ export async function tokenizerFromHfJson(json: string | object, config: string 
     const text = typeof token === 'string' ? token : (token as Json | null)?.content;
     return typeof text === 'string' ? (hf.token_to_id(text) ?? -1) : -1;
   };
-  const bos = idOf(conf.bos_token), eos = idOf(conf.eos_token), unk = idOf(conf.unk_token ?? '<unk>');
+  // Without a tokenizer_config.json, the usual names of the special tokens (Llama's <s> and </s>, ...).
+  const special = (names: string[]) => names.map(idOf).find((id) => id >= 0) ?? -1;
+  const bos = conf.bos_token !== undefined ? idOf(conf.bos_token) : special(BOS_NAMES);
+  const eos = conf.eos_token !== undefined ? idOf(conf.eos_token) : special(EOS_NAMES);
+  const unk = idOf(conf.unk_token ?? '<unk>');
   // Whether the post-processor adds BOS (or the config says to).
   const addBos = typeof conf.add_bos_token === 'boolean'
     ? conf.add_bos_token
@@ -55,6 +59,9 @@ export async function tokenizerFromHfJson(json: string | object, config: string 
     },
   };
 }
+
+const BOS_NAMES = ['<s>', '<|begin_of_text|>', '<|startoftext|>', '<bos>'];
+const EOS_NAMES = ['</s>', '<|end_of_text|>', '<|endoftext|>', '<eos>'];
 
 function parse(v: string | object, name: string): Json {
   if (typeof v !== 'string') return v as Json;
