@@ -6,6 +6,7 @@ import { sameCount } from '../shapes.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, NONE, describe, stat, type Val } from './values.ts';
 import { dimOf, idsInput, shapeOf, tensorOf } from './tensors.ts';
+import { sliceTensor } from './slicing.ts';
 
 type Lower = (L: Lowerer, args: Val[], span: A.Span, exprs?: A.Expr[]) => Val;
 
@@ -67,9 +68,16 @@ function tokenizerOf(L: Lowerer, v: Val, span: A.Span): HostExpr {
   return L.hostExpr(v, span);
 }
 
+function loadModel(L: Lowerer, _args: Val[], span: A.Span): Val {
+  if (!L.opts.model) throw new CompileError('this program loads a model: build it with --model MODEL.gguf', span);
+  return { t: 'model', path: [] };
+}
+
 function sample(L: Lowerer, logits: Val, temperature: Val, span: A.Span): Val {
   const g = L.graph();
-  const x = tensorOf(L, logits, span);
+  let x = tensorOf(L, logits, span);
+  // Logits of several positions: the last one is sampled (as the original does).
+  if (g.shape(x).length === 2 && g.shape(x)[0] !== 1) x = g.add('slice_last', [x], { axis: 0 }, span);
   const extra = logits.t === 'tensor' ? logits.sampling ?? {} : {};
   const scalar = (v: Val | undefined, dflt: number) => tensorOf(L, v ?? stat(dflt), span);
   const random = g.input('scalar', { k: 'call', fn: 'random', args: [] }, {}, span);
@@ -108,6 +116,7 @@ export const BUILTINS: Record<string, Builtin> = {
   }),
   str: b(1, 1, host('str', (x) => String(x))),
   int: b(1, 1, host('int', (x) => Math.trunc(Number(x)))),
+  to_int: b(1, 1, host('int', (x) => Math.trunc(Number(x)))),
   float: b(1, 1, host('float', (x) => Number(x))),
   __cast: b(2, 2, (L, [x, to], span) => {
     const t = String((to as { v: HostValue }).v);
@@ -136,10 +145,9 @@ export const BUILTINS: Record<string, Builtin> = {
   shape: b(1, 1, (L, [x], span) => ({ t: 'list', items: shapeVals(L, x, span) })),
 
   // Models and tokenizers
-  load_model: b(1, 1, (L, _args, span) => {
-    if (!L.opts.model) throw new CompileError('this program loads a model: build it with --model MODEL.gguf', span);
-    return { t: 'model', path: [] };
-  }),
+  load_model: b(1, 1, loadModel),
+  load_model_f16: b(1, 1, loadModel), // tlc keeps weights in their GGUF type either way
+  load_model_f32: b(1, 1, loadModel),
   get_tensor: b(2, 2, (_L, [m, name], span) => {
     if (m.t !== 'model' || name.t !== 'static' || typeof name.v !== 'string') throw new CompileError('get_tensor(model, "name") takes the model and a tensor name', span);
     return { t: 'weight', name: name.v };
@@ -225,6 +233,9 @@ export const BUILTINS: Record<string, Builtin> = {
     [perm[i], perm[j]] = [perm[j], perm[i]];
     return op('transpose', () => ({ perm }), 1)(L, [x], span);
   }),
+  // slice(v, start, end): rows start..end; slice(m, row, start, end): part of one row.
+  slice: b(3, 4, (L, [x, a, c, d], span) =>
+    sliceTensor(L, x, d ? [{ at: a }, { start: c, end: d }] : [{ start: a, end: c }], span)),
   slice_last: b(1, 2, (L, [x, ax], span) => op('slice_last', () => ({ axis: axis(ax, rankOf(L, x, span), span, 0) }), 1)(L, [x], span)),
   sum: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'sum', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
   mean: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'mean', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
