@@ -111,4 +111,41 @@ describe('device values: tensors that outlive a graph', function () {
     r.program.destroy();
     assert.equal(r.output.trim(), '7 1');
   });
+
+  it("the original's inference idioms: argmax over all, x @ transpose(W), one id, host sizes, slice()", async () => {
+    const body = [
+      'let ids = arg("ids", [3, 7, 9])',
+      'let x = embedding(model.token_embd.weight, ids)',
+      'let n = len(ids)',
+      // a reshape to a size the host computes keeps the tensor's own run-time size
+      'let q = reshape(x, [n, 4, 16])',
+      'print(q[2, 1, 3], x[2, 19])',
+      // argmax with no dim: the flat index of the largest element, one number
+      'let lin = linear(x, model.blk[0].attn_q.weight)',
+      'let lin2 = matmul(x, transpose(model.blk[0].attn_q.weight))',
+      'print(lin[1, 5], lin2[1, 5])',
+      'print(argmax(lin), argmax(lin, 1))',
+      // one id embeds as one row
+      'let e = embedding(model.token_embd.weight, 7)',
+      'print(shape(e), e[0, 4], x[1, 4])',
+      // slice(v, a, b) and slice(m, row, a, b)
+      'print(slice(x, 1, 3)[1, 2], x[2, 2], slice(x, 2, 4, 6)[1], x[2, 5])',
+      // a causal mask of a size the host knows
+      'print(shape(causal_mask(n)))',
+    ].join('\n');
+    const raw = await run(body);
+    const lines = raw.map(nums);
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
+    assert.equal(lines[0][0], lines[0][1]);
+    assert.ok(close(lines[1][0], lines[1][1]), raw[1]);
+    const m = raw[2].match(/^(\d+) \[(\d+), (\d+), (\d+)\]$/);
+    assert.ok(m, raw[2]);
+    const [flat, ...rows] = m.slice(1).map(Number);
+    assert.ok(flat >= 0 && flat < 3 * 64 && rows.every((r) => r < 64), raw[2]);
+    assert.ok(rows.includes(flat % 64), 'the flat argmax is one of the row argmaxes');
+    assert.match(raw[3], /^\[1, 64\] (\S+) \1$/);
+    assert.deepEqual(lines[4].slice(0, 2), [lines[4][1], lines[4][0]]);
+    assert.deepEqual(lines[4].slice(2), [lines[4][3], lines[4][2]]);
+    assert.equal(raw[5], '[3, 3]');
+  });
 });
