@@ -14,7 +14,7 @@ import * as ew from '../../runtime/ops/elementwise.ts';
 import { einsum } from '../../runtime/ops/einsum.ts';
 import { copyStrided } from '../../runtime/ops/copy_strided.ts';
 import { causalMask } from '../../runtime/ops/mask.ts';
-import { argmax, sample } from '../../runtime/ops/sample.ts';
+import { sample } from '../../runtime/ops/sample.ts';
 
 export interface NodeContext {
   nodes: Node[];

@@ -12,6 +12,8 @@ import { binary, unary } from './operators.ts';
 import { deviceExpr, tensorOf } from './tensors.ts';
 import { kvMethod, newKvCache } from './kv-cache-api.ts';
 import { sliceTensor, type SliceIndex } from './slicing.ts';
+import { assignedNames, containsExit, endsInReturn, mentionedNames } from './ast-walk.ts';
+import { BranchResult } from './branch-result.ts';
 import { truthy } from '../../runtime/host.ts';
 
 export interface LowerOptions {
@@ -692,104 +694,6 @@ function toInt(v: HostValue, at: A.Expr): number {
   return Math.trunc(v);
 }
 
-/** Does a loop body leave early (break, continue, return)? Nested loops own their break/continue. */
-function containsExit(b: A.Block): boolean {
-  let found = false;
-  const visit = (s: A.Stmt, inLoop: boolean): void => {
-    if (found) return;
-    if (s.kind === 'Return' || (!inLoop && (s.kind === 'Break' || s.kind === 'Continue'))) found = true;
-    else if (s.kind === 'If') {
-      s.then.stmts.forEach((x) => visit(x, inLoop));
-      if (s.else) (s.else.kind === 'If' ? visit(s.else, inLoop) : s.else.stmts.forEach((x) => visit(x, inLoop)));
-    } else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop') s.body.stmts.forEach((x) => visit(x, true));
-    else if (s.kind === 'BlockStmt') s.body.stmts.forEach((x) => visit(x, inLoop));
-  };
-  b.stmts.forEach((s) => visit(s, false));
-  return found;
-}
-
-/** Names a block assigns (nested blocks included), each with the expressions assigned to it. */
-function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): void {
-  const add = (name: string, e: A.Expr) => out.set(name, [...(out.get(name) ?? []), e]);
-  const visit = (s: A.Stmt): void => {
-    if (s.kind === 'Assign' && s.target.kind === 'Ident') add(s.target.name, s.value);
-    else if (s.kind === 'ExprStmt' && s.expr.kind === 'MethodCall' && s.expr.target.kind === 'Ident' && MUTATING_METHODS.has(s.expr.name)) add(s.expr.target.name, s.expr);
-    else if (s.kind === 'If') assignedNames(s, out);
-    else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop' || s.kind === 'With') s.body.stmts.forEach(visit);
-    else if (s.kind === 'BlockStmt') s.body.stmts.forEach(visit);
-  };
-  if (b.kind === 'If') {
-    b.then.stmts.forEach(visit);
-    if (b.else) assignedNames(b.else, out);
-  } else b.stmts.forEach(visit);
-}
-
-/** Every identifier a piece of the tree mentions. */
-function mentionedNames(nodes: unknown[]): Set<string> {
-  const out = new Set<string>();
-  const visit = (n: unknown): void => {
-    if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    const o = n as { kind?: string; name?: string };
-    if (o.kind === 'Ident' && typeof o.name === 'string') out.add(o.name);
-    for (const [k, v] of Object.entries(n)) if (k !== 'span' && typeof v === 'object') visit(v);
-  };
-  nodes.forEach(visit);
-  return out;
-}
-
-/** Methods that change the object they are called on (a KVCache). */
-const MUTATING_METHODS = new Set(['set', 'append']);
-
-function endsInReturn(b: A.Block): boolean {
-  const last = b.stmts[b.stmts.length - 1];
-  return !b.tail && last?.kind === 'Return';
-}
-
-function isNumberList(v: Val): boolean {
-  return v.t === 'static' && Array.isArray(v.v) && v.v.length > 0 && v.v.flat(8).every((x) => typeof x === 'number');
-}
-
-/** The value of a run-time if: each branch stores its own into one host variable. */
-class BranchResult {
-  returned = false;
-  stored = false; // a branch sets the variable
-  private kind?: 'host' | 'dev' | 'none' | 'mixed';
-  private shapes: Dim[][] = [];
-  private dtype?: string;
-
-  constructor(private L: Lowerer, readonly name: string) {}
-
-  store(v: Val, span: A.Span): void {
-    const kind = v.t === 'none' ? 'none' : v.t === 'tensor' || v.t === 'dev' || v.t === 'weight' ? 'dev' : 'host';
-    if (this.kind && kind !== this.kind) {
-      // Only a function's result must have one kind; an if used as a statement has no value.
-      if (this.returned) throw new CompileError(`the branches of this if give different kinds of value (${this.kind === 'dev' ? 'a tensor' : this.kind === 'none' ? 'nothing' : 'a host value'} and ${describe(v)})`, span);
-      this.kind = 'mixed';
-    }
-    this.kind ??= kind;
-    if (this.kind !== kind) return;
-    if (kind === 'none') return;
-    this.stored = true;
-    if (kind === 'host') return this.L.emit({ k: 'set', name: this.name, value: this.L.hostExpr(v, span) });
-    const g = v.t === 'tensor' ? v.g : this.L.graph();
-    const node = v.t === 'tensor' ? v.node : tensorOf(this.L, v, span);
-    this.shapes.push(g.shape(node));
-    this.dtype = g.nodes[node].dtype;
-    this.L.emit({ k: 'set', name: this.name, value: deviceExpr(this.L, { t: 'tensor', g, node }, span) });
-  }
-
-  value(): Val {
-    const e: HostExpr = { k: 'var', name: this.name };
-    if (this.kind === 'host') return { t: 'host', e };
-    if (this.kind !== 'dev') return NONE;
-    const [a, b] = [this.shapes[0], this.shapes[1] ?? this.shapes[0]];
-    if (a.length !== b.length) throw new CompileError(`the branches of this if give tensors of different ranks ([${a.join(', ')}] and [${b.join(', ')}])`);
-    const shape = a.map((d, i) => (d === b[i] ? d : this.L.fresh(`${this.name}_${i}`)));
-    return { t: 'dev', e, shape, dtype: this.dtype as 'f32', dims: new Map() };
-  }
-}
-
 function matches(p: A.Pattern, v: HostValue, binds: Map<string, HostValue>): boolean {
   switch (p.kind) {
     case 'WildcardPat':
@@ -806,6 +710,10 @@ function matches(p: A.Pattern, v: HostValue, binds: Map<string, HostValue>): boo
     default:
       return false;
   }
+}
+
+function isNumberList(v: Val): boolean {
+  return v.t === 'static' && Array.isArray(v.v) && v.v.length > 0 && v.v.flat(8).every((x) => typeof x === 'number');
 }
 
 export function kindWords(kind: string): string {

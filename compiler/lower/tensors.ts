@@ -105,7 +105,6 @@ export function dimOf(L: Lowerer, v: Val, span: A.Span): Dim {
 export function shapeOf(L: Lowerer, v: Val, span: A.Span): Dim[] {
   const items: Val[] = v.t === 'list' ? v.items : v.t === 'static' && Array.isArray(v.v) ? v.v.map((x) => ({ t: 'static', v: x })) : [];
   if (items.length === 0 && !(v.t === 'static' && Array.isArray(v.v))) throw new CompileError(`expected a shape like [seq, 32, 64], got ${describe(v)}`, span);
-  const g = L.graph();
   return items.map((it) => {
     if (it.t === 'sym' || it.t === 'host') return dimOf(L, it, span); // a size known per run
     if (it.t === 'static' && typeof it.v === 'number' && Number.isInteger(it.v) && it.v >= -1) return it.v;

@@ -1,0 +1,57 @@
+// What the lowering asks of the syntax tree before it lowers a statement: does a loop leave early,
+// which names does a block assign, which does it mention.
+import type * as A from '../ast.ts';
+
+/** Does a loop body leave early (break, continue, return)? Nested loops own their break/continue. */
+export function containsExit(b: A.Block): boolean {
+  let found = false;
+  const visit = (s: A.Stmt, inLoop: boolean): void => {
+    if (found) return;
+    if (s.kind === 'Return' || (!inLoop && (s.kind === 'Break' || s.kind === 'Continue'))) found = true;
+    else if (s.kind === 'If') {
+      s.then.stmts.forEach((x) => visit(x, inLoop));
+      if (s.else) (s.else.kind === 'If' ? visit(s.else, inLoop) : s.else.stmts.forEach((x) => visit(x, inLoop)));
+    } else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop') s.body.stmts.forEach((x) => visit(x, true));
+    else if (s.kind === 'BlockStmt') s.body.stmts.forEach((x) => visit(x, inLoop));
+  };
+  b.stmts.forEach((s) => visit(s, false));
+  return found;
+}
+
+/** Names a block assigns (nested blocks included), each with the expressions assigned to it. */
+export function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): void {
+  const add = (name: string, e: A.Expr) => out.set(name, [...(out.get(name) ?? []), e]);
+  const visit = (s: A.Stmt): void => {
+    if (s.kind === 'Assign' && s.target.kind === 'Ident') add(s.target.name, s.value);
+    else if (s.kind === 'ExprStmt' && s.expr.kind === 'MethodCall' && s.expr.target.kind === 'Ident' && MUTATING_METHODS.has(s.expr.name)) add(s.expr.target.name, s.expr);
+    else if (s.kind === 'If') assignedNames(s, out);
+    else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop' || s.kind === 'With') s.body.stmts.forEach(visit);
+    else if (s.kind === 'BlockStmt') s.body.stmts.forEach(visit);
+  };
+  if (b.kind === 'If') {
+    b.then.stmts.forEach(visit);
+    if (b.else) assignedNames(b.else, out);
+  } else b.stmts.forEach(visit);
+}
+
+/** Every identifier a piece of the tree mentions. */
+export function mentionedNames(nodes: unknown[]): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const o = n as { kind?: string; name?: string };
+    if (o.kind === 'Ident' && typeof o.name === 'string') out.add(o.name);
+    for (const [k, v] of Object.entries(n)) if (k !== 'span' && typeof v === 'object') visit(v);
+  };
+  nodes.forEach(visit);
+  return out;
+}
+
+/** Methods that change the object they are called on (a KVCache). */
+const MUTATING_METHODS = new Set(['set', 'append']);
+
+export function endsInReturn(b: A.Block): boolean {
+  const last = b.stmts[b.stmts.length - 1];
+  return !b.tail && last?.kind === 'Return';
+}
