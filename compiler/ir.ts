@@ -77,6 +77,8 @@ export interface Graph {
    * output with the sequence as its leading dim keep the earlier rows between calls.
    */
   incremental?: { seqDim: string; sources: number[] };
+  /** Sizes the program uses as one (`len(tokens)` and the ids' own size): checked when the graph runs. */
+  sameDims?: [string, string][];
 }
 
 export interface Weight {

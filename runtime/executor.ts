@@ -78,6 +78,10 @@ export class GraphExecutor {
     const dims = { ...dimsIn };
     let inputs = inputsIn;
     this.bindTensorDims(inputs, dims);
+    for (const [a, b] of g.sameDims ?? []) {
+      const [x, y] = bindDims([a, b], dims);
+      if (x !== y) throw new TlcError(`${g.name}: the sizes ${a} (${x}) and ${b} (${y}) are used as one size, and differ`);
+    }
 
     // An incremental graph runs on the rows its sources did not share with the last run.
     let pos0 = 0;

@@ -306,21 +306,22 @@ function prepareHome(mode, model, tokenizer, wanted) {
  * removes what it made (links, then the folders it created, deepest first).
  */
 function linkAbsolute(paths, model, tokenizer) {
-  const made = [];
+  const links = [], dirs = [];
   for (const p of paths) {
     if (fs.existsSync(p)) continue;
-    const dirs = [];
     for (let d = path.dirname(p); !fs.existsSync(d); d = path.dirname(d)) dirs.push(d);
     fs.mkdirSync(path.dirname(p), { recursive: true });
     fs.symlinkSync(p.endsWith('.gguf') ? model : tokenizer, p);
-    made.push(p, ...dirs);
+    links.push(p);
   }
   return () => {
-    for (const p of made) {
+    for (const p of links) fs.rmSync(p, { force: true });
+    for (const d of dirs.sort((a, b) => b.length - a.length)) {
       try {
-        fs.lstatSync(p).isSymbolicLink() ? fs.unlinkSync(p) : fs.rmdirSync(p);
-      } catch { /* already gone, or no longer empty */ }
+        fs.rmdirSync(d);
+      } catch { /* no longer empty: something else was put there */ }
     }
+    links.length = dirs.length = 0;
   };
 }
 

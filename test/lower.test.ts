@@ -134,6 +134,29 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'a while loop whose condition folds unrolls, so model.blk[i] takes its counter',
+    src: main('let i = 0\nlet x = embedding(model.token_embd.weight, [1])\nwhile i < 3 {\n x = rms_norm(x, model.blk[i].attn_norm.weight)\n i = i + 1\n}\nprint(x[0, 0])'),
+    check: (ir) => {
+      assert.equal(ops(ir.graphs[0]).rms_norm, 3);
+      assert.deepEqual(hostKinds(ir.host), ['run', 'print']);
+    },
+  },
+  {
+    name: 'a loop with a break that folds unrolls up to the break',
+    src: main('let j = 0\nloop {\n if j >= 2 { break }\n print(j)\n j = j + 1\n}'),
+    check: (ir) => assert.deepEqual(ir.host.map((st) => (st.k === 'print' ? (st.args[0] as { value: unknown }).value : st.k)), [0, 1]),
+  },
+  {
+    name: 'a loop with a data-dependent break stays on the host after the unrolling attempt',
+    src: main('let t = [1]\nfor s in range(5) {\n let x = embedding(model.token_embd.weight, t)\n if argmax(x) == 3 { break }\n t = append(t, 2)\n}'),
+    check: (ir) => assert.deepEqual(hostKinds(ir.host).slice(0, 2), ['let', 'for{']),
+  },
+  {
+    name: 'a size the host computes (len(tokens)) and the ids size used as one are checked as one',
+    src: main('let ids = arg("ids", [1, 2])\nlet n = len(ids)\nlet x = embedding(model.token_embd.weight, ids)\nlet m = broadcast_to(reshape(causal_mask(n), [n, 1, n]), [n, 4, n])\nlet s = einsum("ihd,jhd->ihj", reshape(x, [n, 4, 16]), reshape(x, [n, 4, 16]))\nprint(apply_attention_mask(s, m)[0, 0, 0])'),
+    check: (ir) => assert.ok(ir.graphs[0].sameDims?.length, 'the graph says which sizes must agree'),
+  },
+  {
     name: 'a tensor carried by a run-time loop lives in a host variable; its growing dim is symbolic',
     src: main('let h = embedding(model.token_embd.weight, [1, 2])\nfor s in range(arg("n", 3)) {\n h = concat(h, h, 0)\n}\nprint(len(h))'),
     check: (ir) => {

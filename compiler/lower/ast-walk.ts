@@ -2,6 +2,19 @@
 // which names does a block assign, which does it mention.
 import type * as A from '../ast.ts';
 
+/** Does a block return (anywhere in it, loops included)? */
+export function containsReturn(b: A.Block): boolean {
+  let found = false;
+  const visit = (n: unknown): void => {
+    if (found || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    if ((n as { kind?: string }).kind === 'Return') found = true;
+    else if ((n as { kind?: string }).kind !== 'FnDecl') for (const [k, v] of Object.entries(n)) if (k !== 'span') visit(v);
+  };
+  visit(b.stmts);
+  return found;
+}
+
 /** Does a loop body leave early (break, continue, return)? Nested loops own their break/continue. */
 export function containsExit(b: A.Block): boolean {
   let found = false;

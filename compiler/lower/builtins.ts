@@ -196,12 +196,20 @@ export const BUILTINS: Record<string, Builtin> = {
       if (total === undefined || rest.some((d) => typeof d !== 'number')) throw new CompileError('reshape with -1 needs sizes known at build time', span);
       shape[shape.indexOf(-1)] = total / (rest as number[]).reduce((p, q) => p * q, 1);
     }
-    return { t: 'tensor', g, node: g.add('reshape', [n], { shape: unifySizes(known, shape) }, span) };
+    return { t: 'tensor', g, node: g.add('reshape', [n], { shape: unifySizes(g, known, shape) }, span) };
   }),
   broadcast_to: b(2, 2, (L, [x, s], span) => {
     const g = L.graph();
     const n = tensorOf(L, x, span);
-    return { t: 'tensor', g, node: g.add('broadcast_to', [n], { shape: shapeOf(L, s, span) }, span) };
+    // A run-time size given where the tensor has one of its own (not 1) is that one.
+    const from = g.shape(n), to = shapeOf(L, s, span);
+    const shape = to.map((d, i) => {
+      const mine = from[from.length - to.length + i];
+      if (typeof d !== 'string' || typeof mine !== 'string' || from.includes(d)) return d;
+      g.sameDim(mine, d);
+      return mine;
+    });
+    return { t: 'tensor', g, node: g.add('broadcast_to', [n], { shape }, span) };
   }),
   einsum: b(2, 4, (L, [eq, ...xs], span) => {
     if (eq.t !== 'static' || typeof eq.v !== 'string') throw new CompileError('einsum takes an index string first: einsum("ij,jk->ik", A, B)', span);
@@ -216,7 +224,11 @@ export const BUILTINS: Record<string, Builtin> = {
     else dim = num(n, 'the mask size', span);
     return { t: 'tensor', g, node: g.add('causal_mask', [], { n: dim }, span) };
   }),
-  apply_attention_mask: b(2, 2, op('binary', () => ({ fn: 'add' }))),
+  apply_attention_mask: b(2, 2, (L, [s, m], span) => {
+    const g = L.graph();
+    const x = tensorOf(L, s, span);
+    return { t: 'tensor', g, node: g.add('binary', [x, g.matchSizes(x, tensorOf(L, m, span), span)], { fn: 'add' }, span) };
+  }),
   softmax: b(1, 2, (L, [x, ax], span) => op('softmax', () => ({ axis: axis(ax, rankOf(L, x, span), span) }), 1)(L, [x], span)),
   sigmoid: unaryOp('sigmoid'),
   silu: unaryOp('silu'),
@@ -267,13 +279,15 @@ export const BUILTINS: Record<string, Builtin> = {
  * run-time size of its own (`[seq, 2048]`): the two are the same size, so the result keeps the
  * tensor's name for it, and stays related to the tensors it came from.
  */
-function unifySizes(from: Dim[], to: Dim[]): Dim[] {
+function unifySizes(g: ReturnType<Lowerer['graph']>, from: Dim[], to: Dim[]): Dim[] {
   if (sameCount(from, to)) return to;
   const mine = to.filter((d): d is string => typeof d === 'string' && !from.includes(d));
   const theirs = from.filter((d): d is string => typeof d === 'string' && !to.includes(d));
   if (mine.length !== 1 || theirs.length !== 1) return to;
   const swapped = to.map((d) => (d === mine[0] ? theirs[0] : d));
-  return sameCount(from, swapped) ? swapped : to;
+  if (!sameCount(from, swapped)) return to;
+  g.sameDim(theirs[0], mine[0]);
+  return swapped;
 }
 
 /** The weight W when `node` is transpose(W) of a 2-D model weight: x @ W.T is linear(x, W). */
@@ -340,6 +354,8 @@ function elementOf(L: Lowerer, x: Val, idx: Val[], span: A.Span): Val {
   const own = x.t === 'tensor' ? x : { t: 'tensor' as const, g: L.graph(), node: tensorOf(L, x, span) };
   const shape = own.g.shape(own.node);
   if (idx.length !== shape.length) throw new CompileError(`a tensor of shape [${shape.join(', ')}] takes ${shape.length} indices, got ${idx.length}`, span);
+  // Past a run-time size the flat index is known only at run time: a one-element slice, read back.
+  if (shape.slice(1).some((d) => typeof d !== 'number')) return { t: 'host', e: L.hostExpr(sliceTensor(L, x, idx.map((at) => ({ at })), span), span) };
   let flat = 0;
   idx.forEach((v, i) => {
     const d = shape[i];
@@ -348,10 +364,7 @@ function elementOf(L: Lowerer, x: Val, idx: Val[], span: A.Span): Val {
       if (k < 0) k += d;
       if (k < 0 || k >= d) throw new CompileError(`index ${k} is out of range for a dimension of size ${d}`, span);
     } else if (k < 0) throw new CompileError(`a negative index into the run-time-sized dimension ${d} cannot be compiled yet`, span);
-    const stride = shape.slice(i + 1).reduce<number>((p, q) => {
-      if (typeof q !== 'number') throw new CompileError('indexing past a run-time-sized dimension cannot be compiled yet', span);
-      return p * q;
-    }, 1);
+    const stride = (shape.slice(i + 1) as number[]).reduce((p, q) => p * q, 1);
     flat += k * stride;
   });
   return { t: 'host', e: { k: 'out', graph: own.g.id, output: own.g.output(own.node, flat) } };

@@ -1,7 +1,7 @@
 // Builds one device graph: adds nodes with their inferred shapes, deduplicates leaves.
 import type { Dim, Graph, GraphInput, GraphOutput, HostExpr, Node } from '../ir.ts';
 import { OPS } from '../ops.ts';
-import { ShapeError } from '../shapes.ts';
+import { ShapeError, broadcastShapes } from '../shapes.ts';
 import { CompileError } from './values.ts';
 import type { Span } from '../ast.ts';
 
@@ -10,7 +10,10 @@ export class GraphBuilder {
   readonly inputs: GraphInput[] = [];
   readonly inputExprs: HostExpr[] = []; // host value for each input, evaluated when the graph runs
   readonly outputs: GraphOutput[] = [];
+  readonly sameDims: [string, string][] = [];
   readonly dims = new Map<string, HostExpr>();
+  /** Run-time sizes made dims (compiler/lower/tensors.ts dimOf), by host expression. */
+  readonly sizes = new Map<string, { dim: string; sets: number }>();
   /** Dims bound from the shapes of tensor inputs when the graph runs (not by the host). */
   readonly inputDims = new Set<string>();
   /** Set once the host program runs this graph; later ops go to a new graph. */
@@ -69,6 +72,28 @@ export class GraphBuilder {
     return this.input('tensor', value, { shape, dtype }, span);
   }
 
+  /** Records that two run-time sizes must be equal; the executor checks it. */
+  sameDim(a: string, b: string): void {
+    if (a !== b && !this.sameDims.some(([x, y]) => (x === a && y === b) || (x === b && y === a))) this.sameDims.push([a, b]);
+  }
+
+  /**
+   * `y` as an operand of an elementwise op with `x`: where both have a run-time size at the same
+   * place and the names differ (`seq` and `len(tokens)`), they must be one size, so `y` is viewed
+   * with `x`'s names and the sizes are checked when the graph runs.
+   */
+  matchSizes(x: number, y: number, span?: Span): number {
+    const a = this.shape(x), b = this.shape(y);
+    if (broadcastsWith(a, b)) return y;
+    const renamed = b.map((d, j) => {
+      const other = a[a.length - b.length + j];
+      return typeof d === 'string' && typeof other === 'string' ? other : d;
+    });
+    if (!broadcastsWith(a, renamed)) return y;
+    renamed.forEach((d, j) => d !== b[j] && this.sameDim(d as string, b[j] as string));
+    return this.add('reshape', [y], { shape: renamed }, span);
+  }
+
   /** Marks (node, element) for read-back; returns the output's index. */
   output(node: number, element: number): number {
     const i = this.outputs.findIndex((o) => o.node === node && o.element === element && !o.keep);
@@ -95,6 +120,16 @@ export class GraphBuilder {
   }
 
   finish(): Graph {
-    return { id: this.id, name: this.name, dims: [...this.dims.keys()], inputs: this.inputs, nodes: this.nodes, outputs: this.outputs };
+    const same = this.sameDims.length ? { sameDims: this.sameDims } : {};
+    return { id: this.id, name: this.name, dims: [...this.dims.keys()], inputs: this.inputs, nodes: this.nodes, outputs: this.outputs, ...same };
+  }
+}
+
+function broadcastsWith(a: Dim[], b: Dim[]): boolean {
+  try {
+    broadcastShapes(a, b);
+    return true;
+  } catch {
+    return false;
   }
 }

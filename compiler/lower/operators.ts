@@ -90,7 +90,7 @@ function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span):
   if (!fn) throw new CompileError(`operator ${op} on tensors cannot be compiled yet`, span);
   const g = L.graph();
   const x = tensorOf(L, a, span), y = tensorOf(L, b, span);
-  return { t: 'tensor', g, node: g.add('binary', [x, y], { fn }, span) };
+  return { t: 'tensor', g, node: g.add('binary', [x, g.matchSizes(x, y, span)], { fn }, span) };
 }
 
 /** Arithmetic on a size known per graph call: x * 1 keeps the size, anything else makes a new one. */

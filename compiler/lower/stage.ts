@@ -12,7 +12,7 @@ import { binary, unary } from './operators.ts';
 import { deviceExpr, tensorOf } from './tensors.ts';
 import { kvMethod, newKvCache } from './kv-cache-api.ts';
 import { sliceTensor, type SliceIndex } from './slicing.ts';
-import { assignedNames, containsExit, endsInReturn, mentionedNames } from './ast-walk.ts';
+import { assignedNames, containsExit, containsReturn, endsInReturn, mentionedNames } from './ast-walk.ts';
 import { BranchResult } from './branch-result.ts';
 import { truthy } from '../../runtime/host.ts';
 
@@ -52,6 +52,11 @@ class ReturnSignal {
   constructor(readonly val: Val, readonly depth: number) {}
 }
 
+/** `break` or `continue` of a loop being unrolled at build time. */
+class LoopSignal {
+  constructor(readonly kind: 'Break' | 'Continue') {}
+}
+
 const MAX_UNROLL = 4096;
 const DECLS = new Set(['EntityDecl', 'TensorDecl', 'RelationDecl', 'RuleDecl', 'EmbeddingDecl', 'StructDecl', 'ImplBlock']);
 const MAX_INLINE_DEPTH = 64;
@@ -68,6 +73,7 @@ export class Lowerer {
   private names = new Map<string, number>();
   private graphCount = 0;
   private controls = 0; // run-time if/loop statements lowered so far (owners of carried tensors)
+  private loops: { unrolled: boolean; depth: number }[] = []; // the loops a break can leave, innermost last
   private undo: [Binding, Val, Binding['carried']][] = []; // binding changes, for lowering a loop again
 
   constructor(readonly opts: LowerOptions) {
@@ -162,7 +168,11 @@ export class Lowerer {
     return { k: 'var', name };
   }
 
+  /** Host variables assigned so far (`set`): a run-time size read before and after one may differ. */
+  sets = 0;
+
   emit(stmt: HostStmt): void {
+    if (stmt.k === 'set') this.sets++;
     this.block.emit(stmt);
   }
 
@@ -216,12 +226,19 @@ export class Lowerer {
       case 'Loop':
         return this.whileStmt(undefined, s.body, s.span);
       case 'Break':
-      case 'Continue':
-        if (this.depth === 0) throw new CompileError(`'${s.kind.toLowerCase()}' outside a run-time loop`, s.span);
+      case 'Continue': {
+        const loop = this.loops[this.loops.length - 1];
+        if (!loop) throw new CompileError(`'${s.kind.toLowerCase()}' outside a loop`, s.span);
+        if (loop.unrolled) {
+          if (loop.depth === this.depth) throw new LoopSignal(s.kind);
+          // Taken or not only at run time: the loop cannot unroll (unrollLoop tries it as a host loop).
+          throw new CompileError(`'${s.kind.toLowerCase()}' depends on the run`, s.span);
+        }
         // Tensors the loop changed so far leave through their host variables.
         for (const b of this.carriedBindings()) if (b.val !== b.carried!.dev) this.storeCarried(b, s.span);
         this.emit({ k: s.kind === 'Break' ? 'break' : 'continue' });
         return;
+      }
       case 'Return':
         throw new ReturnSignal(s.value ? this.expr(s.value) : NONE, this.depth);
       case 'BlockStmt':
@@ -312,6 +329,11 @@ export class Lowerer {
       });
       return;
     }
+    if (range.static && !containsReturn(s.body)) {
+      const [a] = range.static;
+      const item = (i: number) => (range.item ? range.item(i) : stat(i));
+      if (this.unrollLoop(s.body, (n) => (a + n < range.static![1] ? item(a + n) : undefined), s.var)) return;
+    }
     // A run-time loop: data-dependent exit (EOS) or a bound known only at run time.
     const start = range.static ? ({ k: 'const', value: range.static[0] } as HostExpr) : range.start!;
     const end = range.static ? ({ k: 'const', value: range.static[1] } as HostExpr) : range.end!;
@@ -319,14 +341,84 @@ export class Lowerer {
       const v = this.fresh(s.var);
       const body = this.nested(() => {
         this.declare(s.var, range.item ? range.item(NaN, { k: 'var', name: v }) : { t: 'host', e: { k: 'var', name: v } });
-        this.blockStmts(s.body);
+        this.hostLoopBody(s.body);
       });
       this.emit({ k: 'for', var: v, start, end, body });
     });
   }
 
   private whileStmt(cond: A.Expr | undefined, body: A.Block, span: A.Span): void {
+    const whileTrue = (): Val | undefined => {
+      const c = cond ? this.expr(cond) : stat(true);
+      if (c.t !== 'static') throw new CompileError('the condition depends on the run');
+      return truthy(c.v) ? NONE : undefined;
+    };
+    if (!containsReturn(body) && this.unrollLoop(body, whileTrue)) return;
     this.control([body], () => this.whileLoop(cond, body, span));
+  }
+
+  /** A host loop's body: `break` and `continue` in it are host statements. */
+  private hostLoopBody(body: A.Block): void {
+    this.loops.push({ unrolled: false, depth: this.depth });
+    try {
+      this.blockStmts(body);
+    } finally {
+      this.loops.pop();
+    }
+  }
+
+  /**
+   * `let i = 0; while i < 3 { ...; i = i + 1 }`, `loop { if j >= 3 { break } ... }`, or a constant
+   * `for` with a `break`: while everything that decides the next iteration folds at build time, the
+   * loop unrolls. `next(n)` gives iteration n's loop variable (NONE when there is none), undefined
+   * when the loop is done, and throws when that depends on the run. When anything depends on the
+   * run, nothing of the attempt is kept and the loop runs on the host.
+   */
+  private unrollLoop(body: A.Block, next: (n: number) => Val | undefined, variable?: string): boolean {
+    const saved = this.checkpoint();
+    this.loops.push({ unrolled: true, depth: this.depth });
+    try {
+      for (let n = 0; n <= MAX_UNROLL; n++) {
+        const item = next(n);
+        if (!item) return true;
+        try {
+          this.inScope(() => {
+            if (variable) this.declare(variable, item);
+            this.blockStmts(body);
+          });
+        } catch (e) {
+          if (!(e instanceof LoopSignal)) throw e;
+          if (e.kind === 'Break') return true;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e;
+    } finally {
+      this.loops.pop();
+    }
+    this.rollback(saved);
+    return false;
+  }
+
+  /** What lowering a statement changes, to undo it: graphs, outputs, bindings, emitted statements. */
+  private checkpoint() {
+    const b = this.block;
+    return {
+      graphs: this.graphs.length, outputs: this.graphs.map((g) => g.outputs.length), emitted: this.graphs.map((g) => g.emitted),
+      undo: this.undo.length, stmts: b.stmts.length, graph: b.graph, owned: b.owned.length, block: b,
+    };
+  }
+
+  private rollback(saved: ReturnType<Lowerer['checkpoint']>): void {
+    const b = saved.block;
+    this.graphs.length = saved.graphs;
+    this.graphs.forEach((g, i) => ((g.outputs.length = saved.outputs[i]), (g.emitted = saved.emitted[i])));
+    [b.stmts.length, b.graph, b.owned.length] = [saved.stmts, saved.graph, saved.owned];
+    while (this.undo.length > saved.undo) {
+      const [binding, val, carried] = this.undo.pop()!;
+      binding.val = val;
+      binding.carried = carried;
+    }
   }
 
   private whileLoop(cond: A.Expr | undefined, body: A.Block, span: A.Span): void {
@@ -340,7 +432,7 @@ export class Lowerer {
         const c2 = this.hostExpr(this.expr(cond), cond.span);
         this.emit({ k: 'if', cond: { k: 'op', op: '!', args: [c2] }, then: [{ k: 'break' }], else: [] });
       }
-      this.blockStmts(body);
+      this.hostLoopBody(body);
     });
     this.emit({ k: 'while', cond: { k: 'const', value: true }, body: stmts });
   }
@@ -449,23 +541,12 @@ export class Lowerer {
     const owner = ++this.controls;
     this.generalize(blocks, owner);
     for (;;) {
-      const b = this.block;
-      const saved = {
-        graphs: this.graphs.length, outputs: this.graphs.map((g) => g.outputs.length), emitted: this.graphs.map((g) => g.emitted),
-        undo: this.undo.length, stmts: b.stmts.length, graph: b.graph, owned: b.owned.length,
-      };
+      const saved = this.checkpoint();
       try {
         return lower();
       } catch (e) {
         if (!(e instanceof Widen) || e.b.carried?.owner !== owner) throw e;
-        this.graphs.length = saved.graphs;
-        this.graphs.forEach((g, i) => ((g.outputs.length = saved.outputs[i]), (g.emitted = saved.emitted[i])));
-        [b.stmts.length, b.graph, b.owned.length] = [saved.stmts, saved.graph, saved.owned];
-        while (this.undo.length > saved.undo) {
-          const [b, val, carried] = this.undo.pop()!;
-          b.val = val;
-          b.carried = carried;
-        }
+        this.rollback(saved);
         const dev = { ...e.b.carried.dev, shape: e.shape };
         e.b.carried = { dev, owner };
         e.b.val = dev;
@@ -658,6 +739,8 @@ export class Lowerer {
       }
       case 'kvcache':
         return { k: 'const', value: `KVCache(${v.k.length} layers)` };
+      case 'model': // print(model.blk[0]): what it is, not its data
+        return { k: 'const', value: `<${describe(v)}>` };
       case 'dev': {
         const g = this.graph();
         return this.hostExpr({ t: 'tensor', g, node: tensorOf(this, v, span ?? ({} as A.Span)) }, span);

@@ -88,7 +88,11 @@ export function idsInput(L: Lowerer, v: Val, span: A.Span): number {
   return g.input('ids', e, { dim }, span);
 }
 
-/** A run-time size or position as a symbolic dim of the current graph. */
+/**
+ * A run-time size or position as a symbolic dim of the current graph. The same host expression
+ * gives the same dim while no host variable is assigned in between, so `[n, 1, n]` and
+ * `causal_mask(n)` agree.
+ */
 export function dimOf(L: Lowerer, v: Val, span: A.Span): Dim {
   const g = L.graph();
   if (v.t === 'sym') {
@@ -96,8 +100,12 @@ export function dimOf(L: Lowerer, v: Val, span: A.Span): Dim {
     return v.dim;
   }
   if (v.t !== 'host') throw new CompileError(`an index must be a number, got ${describe(v)}`, span);
+  const key = JSON.stringify(v.e);
+  const seen = g.sizes.get(key);
+  if (seen && seen.sets === L.sets) return seen.dim;
   const name = L.fresh('i');
   g.dims.set(name, L.snapshot(v.e, name));
+  g.sizes.set(key, { dim: name, sets: L.sets });
   return name;
 }
 

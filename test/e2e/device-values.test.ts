@@ -105,6 +105,13 @@ describe('device values: tensors that outlive a graph', function () {
     await assert.rejects(run('let x = embedding(model.token_embd.weight, [3, 7])\nlet i = arg("i", 5)\nprint(x[i][0])'), /out of range/);
   });
 
+  it('a host size used as a tensor size must be that size at run time', async () => {
+    const body = 'let ids = arg("ids", [3, 7, 9])\nlet x = embedding(model.token_embd.weight, ids)\nprint(reshape(x, [arg("n", 3), 4, 16])[1, 0, 0], x[1, 0])';
+    const [ok] = await run(body);
+    assert.equal(nums(ok)[0], nums(ok)[1]);
+    await assert.rejects(run(body, { n: 2 }), /used as one size, and differ/);
+  });
+
   it('an early return in a function called with a run-time value', async () => {
     const src = 'fn f(n: int) -> int {\n  if n <= 1 { return 1 }\n  return 7\n}\n';
     const r = await runProgram({ file: 't.tl', text: `${HEAD}${src}main {\n print(f(arg("n", 1)), f(arg("m", 5)))\n}` }, bytes, { n: 3, m: 0 });
