@@ -381,10 +381,11 @@ export class GraphExecutor {
     // Outputs: rows of the sequence go to their row cache, kept values to buffers of their own,
     // and only what the host reads is copied to the staging buffer.
     const g = this.graph;
+    const bufOf = (node: number) => bufs[node] ?? this.weightBuffer(g.nodes[node]); // an output may be a weight
     const held = new Map<number, DeviceValue>(); // node -> where its value lives after this run
     const heldValue = (node: number): DeviceValue => {
       let v = held.get(node);
-      if (!v) held.set(node, (v = this.holdOutput(enc, node, bufs[node], shapes[node], seq)));
+      if (!v) held.set(node, (v = this.holdOutput(enc, node, bufOf(node), shapes[node], seq)));
       return v;
     };
     const outs = g.outputs;
@@ -406,7 +407,7 @@ export class GraphExecutor {
       let off = 0;
       outs.forEach((o, i) => {
         if (o.keep) return;
-        const from = isRows(o.node) ? heldValue(o.node).buffer : bufs[o.node];
+        const from = isRows(o.node) ? heldValue(o.node).buffer : bufOf(o.node);
         if (o.element >= 0 && o.element >= product(heldOrLocal(o.node))) throw new TlcError(`${g.nodes[o.node].at ?? g.name}: element ${o.element} is out of range for a tensor of shape [${heldOrLocal(o.node).join(', ')}]`);
         enc.copyBufferToBuffer(from, Math.max(0, o.element) * 4, this.staging!, off, sizes[i]);
         off += sizes[i];

@@ -370,6 +370,18 @@ function errorLine(err, out) {
   return m ? `line ${m[1]}: ${m[2]}` : line;
 }
 
+/**
+ * Failures the original interpreter has too, from reading its source: its matmul needs
+ * [m, k] @ [k, n] and it stores GGUF weights reversed, as [out, in], like tlc, so
+ * `matmul(x, W_k)` of a non-square weight is refused there as well.
+ */
+function ownFault(error) {
+  if (/einsum "ij,jk->ik": index j is \d+ in one operand and \d+/.test(error)) {
+    return "the program's own error: the original's matmul refuses [m, k] @ [n, k] too (GGUF weights are [out, in]; use linear)";
+  }
+  return undefined;
+}
+
 /** Notes on a finished run: the demo model, generated tokens, how much it printed. */
 function runNotes(r) {
   const notes = [];
@@ -512,7 +524,8 @@ async function main() {
       else if (res.code === 0) [r.verdict, r.reason] = ['runs', notes.join('; ')];
       else {
         r.error = errorLine(res.err, res.out);
-        [r.verdict, r.reason] = ['fails', [r.error, ...notes].join('; ')];
+        const own = ownFault(r.error);
+        [r.verdict, r.reason] = ['fails', [r.error, ...(own ? [own] : []), ...notes].join('; ')];
       }
       r.seconds = res.seconds;
       console.log(`[${i + 1}/${toRun.length}] ${r.verdict.padEnd(7)} ${res.seconds.toFixed(1).padStart(6)} s  ${r.path}  ${r.verdict === 'runs' ? '' : r.reason}`);

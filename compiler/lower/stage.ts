@@ -517,11 +517,10 @@ export class Lowerer {
       if (v.t === 'tensor' || v.t === 'weight' || v.t === 'dev' || (arithmetic && isNumberList(v))) {
         const hostName = this.fresh(name);
         const span = values[0]?.span ?? ({} as A.Span);
-        const g = v.t === 'tensor' ? v.g : this.graph();
-        const node = v.t === 'tensor' ? v.node : tensorOf(this, v, span);
-        const n = g.nodes[node];
-        this.emit({ k: 'let', name: hostName, value: deviceExpr(this, { t: 'tensor', g, node }, span) });
-        const dev = { t: 'dev' as const, e: { k: 'var' as const, name: hostName }, shape: n.shape, dtype: n.dtype, dims: new Map<string, HostExpr>() };
+        const t = v.t === 'dev' || v.t === 'tensor' ? v : { t: 'tensor' as const, g: this.graph(), node: tensorOf(this, v, span) };
+        const [shape, dtype] = t.t === 'dev' ? [t.shape, t.dtype] : [t.g.shape(t.node), t.g.nodes[t.node].dtype];
+        this.emit({ k: 'let', name: hostName, value: deviceExpr(this, t, span) });
+        const dev = { t: 'dev' as const, e: { k: 'var' as const, name: hostName }, shape, dtype, dims: new Map<string, HostExpr>() };
         this.rebind(b, dev, { dev, owner });
         continue;
       }
@@ -741,7 +740,8 @@ export class Lowerer {
         return { k: 'const', value: `KVCache(${v.k.length} layers)` };
       case 'model': // print(model.blk[0]): what it is, not its data
         return { k: 'const', value: `<${describe(v)}>` };
-      case 'dev': {
+      case 'dev':
+      case 'weight': { // print(x) of a value on the device: read it back (weights: F32 ones)
         const g = this.graph();
         return this.hostExpr({ t: 'tensor', g, node: tensorOf(this, v, span ?? ({} as A.Span)) }, span);
       }
