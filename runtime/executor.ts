@@ -378,63 +378,65 @@ export class GraphExecutor {
     pass.end();
     device.queue.writeBuffer(this.uniforms, 0, arena);
 
-    // Outputs: rows of the sequence go to their row cache, kept values to buffers of their own,
-    // and only what the host reads is copied to the staging buffer.
-    const g = this.graph;
-    const bufOf = (node: number) => bufs[node] ?? this.weightBuffer(g.nodes[node]); // an output may be a weight
-    const held = new Map<number, DeviceValue>(); // node -> where its value lives after this run
-    const heldValue = (node: number): DeviceValue => {
-      let v = held.get(node);
-      if (!v) held.set(node, (v = this.holdOutput(enc, node, bufOf(node), shapes[node], seq)));
-      return v;
-    };
-    const outs = g.outputs;
-    const sizes = outs.map((o) => (o.keep ? 0 : o.element >= 0 ? 4 : product(heldOrLocal(o.node)) * 4));
-    function heldOrLocal(node: number): number[] {
-      return isRows(node) ? heldValue(node).shape : shapes[node];
-    }
-    function isRows(node: number): boolean {
-      const inc = g.incremental;
-      return !!inc && g.nodes[node].shape[0] === inc.seqDim;
-    }
-    const values: OutputValue[] = outs.map((o) => (o.keep ? heldValue(o.node) : 0));
-    const total = sizes.reduce((a, b) => a + b, 0);
+    const { values, reads } = this.placeOutputs(enc, bufs, shapes, seq);
+    const total = reads.reduce((a, r) => a + r.bytes, 0);
     if (total > 0) {
       if (!this.staging || this.staging.size < total) {
         this.staging?.destroy();
         this.staging = device.createBuffer({ size: align(total, 256), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       }
       let off = 0;
-      outs.forEach((o, i) => {
-        if (o.keep) return;
-        const from = isRows(o.node) ? heldValue(o.node).buffer : bufOf(o.node);
-        if (o.element >= 0 && o.element >= product(heldOrLocal(o.node))) throw new TlcError(`${g.nodes[o.node].at ?? g.name}: element ${o.element} is out of range for a tensor of shape [${heldOrLocal(o.node).join(', ')}]`);
-        enc.copyBufferToBuffer(from, Math.max(0, o.element) * 4, this.staging!, off, sizes[i]);
-        off += sizes[i];
-      });
+      for (const r of reads) {
+        enc.copyBufferToBuffer(r.from, r.offset, this.staging, off, r.bytes);
+        off += r.bytes;
+      }
     }
     device.pushErrorScope('validation');
     device.queue.submit([enc.finish()]);
     const err = await device.popErrorScope();
-    if (err) throw new DeviceError(`${g.name}: ${err.message}`);
-    if (total === 0) {
-      // Nothing to read: later submissions see these values in queue order, so no need to wait.
-      this.values = values;
-      return;
+    if (err) throw new DeviceError(`${this.graph.name}: ${err.message}`);
+    if (total > 0) {
+      // Only outputs the host reads wait for the GPU; later submissions see kept values in queue order.
+      await this.staging!.mapAsync(GPUMapMode.READ, 0, align(total, 4));
+      const data = this.staging!.getMappedRange(0, align(total, 4)).slice(0);
+      this.staging!.unmap();
+      let off = 0;
+      reads.forEach((r) => {
+        const count = r.bytes / 4;
+        const arr = r.dtype === 'u32' ? new Uint32Array(data, off, count) : new Float32Array(data, off, count);
+        values[r.output] = r.element ? arr[0] : Array.from(arr);
+        off += r.bytes;
+      });
     }
+    this.values = values;
+  }
 
-    await this.staging!.mapAsync(GPUMapMode.READ, 0, align(total, 4));
-    const data = this.staging!.getMappedRange(0, align(total, 4)).slice(0);
-    this.staging!.unmap();
-    let off = 0;
-    this.values = outs.map((o, i) => {
-      if (o.keep) return values[i];
+  /**
+   * Each output's place after the run: kept values (device values for later graphs) and rows of the
+   * sequence are held (holdOutput); what the host reads is listed for the copy to the staging buffer.
+   */
+  private placeOutputs(enc: GPUCommandEncoder, bufs: GPUBuffer[], shapes: number[][], seq: { pos0: number; history?: number[] }) {
+    const g = this.graph;
+    const held = new Map<number, DeviceValue>(); // node -> where its value lives after this run
+    const hold = (node: number): DeviceValue => {
+      let v = held.get(node);
+      if (!v) held.set(node, (v = this.holdOutput(enc, node, bufs[node] ?? this.weightBuffer(g.nodes[node]), shapes[node], seq)));
+      return v;
+    };
+    const inc = g.incremental;
+    const values: OutputValue[] = [];
+    const reads: { output: number; from: GPUBuffer; offset: number; bytes: number; dtype: string; element: boolean }[] = [];
+    g.outputs.forEach((o, i) => {
       const n = g.nodes[o.node];
-      const count = sizes[i] / 4;
-      const arr = n.dtype === 'u32' ? new Uint32Array(data, off, count) : new Float32Array(data, off, count);
-      off += sizes[i];
-      return o.element >= 0 ? arr[0] : Array.from(arr);
+      const rows = !!inc && n.shape[0] === inc.seqDim; // all rows so far live in the row cache
+      if (o.keep || rows) values[i] = hold(o.node);
+      if (o.keep) return;
+      const { buffer, shape } = rows ? (values[i] as DeviceValue) : { buffer: bufs[o.node] ?? this.weightBuffer(n), shape: shapes[o.node] };
+      if (o.element >= product(shape)) throw new TlcError(`${n.at ?? g.name}: element ${o.element} is out of range for a tensor of shape [${shape.join(', ')}]`);
+      const element = o.element >= 0;
+      reads.push({ output: i, from: buffer, offset: Math.max(0, o.element) * 4, bytes: element ? 4 : product(shape) * 4, dtype: n.dtype, element });
     });
+    return { values, reads };
   }
 
   /**
