@@ -431,7 +431,7 @@ function report(o, rows, setup) {
   }
   const grouped = [...groups].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const tlcCommit = gitDescribe(ROOT), origCommit = gitDescribe(o.checkout);
-  const cmd = `node scripts/compat.mjs PATH_TO_TENSORLOGIC_CHECKOUT${o.quick ? ' --quick' : ''}${o.absolute ? ' --absolute-paths' : ''}`;
+  const cmd = `node scripts/compat.mjs PATH_TO_TENSORLOGIC_CHECKOUT${o.quick ? ' --quick' : ''}${o.absolute ? ' --absolute-paths' : ''}${o.timeout !== 600 ? ` --timeout ${o.timeout}` : ''}${o.only ? ` --only ${o.only}` : ''}`;
   const L = [];
   L.push('# Compatibility with the original TensorLogic programs', '');
   L.push(
