@@ -5,9 +5,10 @@ import type { ModelInfo } from './model-info.ts';
 import { hash } from './model-info.ts';
 import { compile } from './compile.ts';
 import { TlcError } from '../runtime/errors.ts';
+import { irProblem } from './validate-ir.ts';
 
 export const ARTIFACT_FORMAT = 'tlc-artifact';
-export const ARTIFACT_VERSION = 1;
+export const ARTIFACT_VERSION = 2; // 2: device values (kept outputs, tensor inputs), row sources, sameDims
 
 export interface Artifact {
   format: typeof ARTIFACT_FORMAT;
@@ -38,5 +39,7 @@ export function parseArtifact(json: string, where: string): Artifact {
   }
   if (a?.format !== ARTIFACT_FORMAT) throw new TlcError(`${where} is not a tlc build artifact.`);
   if (a.version !== ARTIFACT_VERSION) throw new TlcError(`${where} was built by another version of tlc (artifact version ${a.version}, this tlc reads ${ARTIFACT_VERSION}); build it again.`);
+  const problem = !a.source || typeof a.source.text !== 'string' || typeof a.source.file !== 'string' ? 'it has no source' : irProblem(a.ir);
+  if (problem) throw new TlcError(`${where} is damaged or from another version of tlc (${problem}); build it again.`);
   return a;
 }

@@ -213,9 +213,20 @@ export class GraphExecutor {
       const v = inputs[i];
       if (inp.kind === 'ids') {
         const ids = v as number[];
+        this.checkIds(inp.node, ids);
         if (ids.length) q.writeBuffer(bufs[inp.node], 0, new Uint32Array(ids));
       } else if (inp.kind === 'scalar') q.writeBuffer(bufs[inp.node], 0, new Float32Array([Number(v)]));
     });
+  }
+
+  /** Token ids the host gives must have a row in every embedding table that reads them. */
+  private checkIds(node: number, ids: number[]): void {
+    for (const n of this.graph.nodes) {
+      if (n.op !== 'embedding' || n.args[1] !== node) continue;
+      const rows = this.graph.nodes[n.args[0]].shape[0] as number;
+      const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= rows);
+      if (bad !== undefined) throw new TlcError(`${n.at ?? this.graph.name}: embedding: token id ${bad} is outside the table (0..${rows - 1})`);
+    }
   }
 
   /**

@@ -30,6 +30,9 @@ export function llamaHParams(file: GgufFile): LlamaHParams {
   const where = file.source.name;
   const arch = md['general.architecture'];
   if (typeof arch !== 'string') throw new GgufError(`${where}: metadata key general.architecture is missing.`);
+  if (!SUPPORTED_ARCHS.includes(arch)) {
+    throw new GgufError(`${where}: the architecture "${arch}" is not supported; tlc runs ${SUPPORTED_ARCHS.map((x) => `"${x}"`).join(', ')} models.`);
+  }
 
   const get = (key: string, fallback?: number): number => {
     const v = md[key];
@@ -46,6 +49,12 @@ export function llamaHParams(file: GgufFile): LlamaHParams {
   const tokenId = (key: string): number | undefined => {
     const v = md[key];
     return typeof v === 'number' && v >= 0 && v !== 0xffffffff ? v : undefined;
+  };
+  // BOS and EOS the model reads and writes: an id past the vocabulary is an error, not a zero row.
+  const special = (key: string): number | undefined => {
+    const id = tokenId(key);
+    if (id !== undefined && id >= n_vocab) throw new GgufError(`${where}: ${key} is ${id}, past the vocabulary of ${n_vocab} tokens.`);
+    return id;
   };
   const flag = (key: string, fallback: boolean): boolean => (typeof md[key] === 'boolean' ? (md[key] as boolean) : fallback);
 
@@ -67,6 +76,12 @@ export function llamaHParams(file: GgufFile): LlamaHParams {
     throw new GgufError(`${where}: metadata key ${a}.vocab_size is missing, and there is no tokenizer.ggml.tokens list to count.`);
   }
   const n_vocab = count(`${a}.vocab_size`, Array.isArray(tokens) ? tokens.length : undefined);
+  // Every token id must have a row in the embedding table (a model without one has only a vocabulary).
+  const embd = file.tensor('token_embd.weight');
+  const rows = embd ? embd.shape.slice(1).reduce((x, y) => x * y, 1) : undefined;
+  if (rows !== undefined && n_vocab > rows) {
+    throw new GgufError(`${where}: the vocabulary has ${n_vocab} tokens but token_embd.weight has ${rows} rows; the file is inconsistent.`);
+  }
   const tokenizer_model = typeof md['tokenizer.ggml.model'] === 'string' ? (md['tokenizer.ggml.model'] as string) : undefined;
 
   return {
@@ -85,14 +100,17 @@ export function llamaHParams(file: GgufFile): LlamaHParams {
     n_vocab,
     tied_output: !file.tensor('output.weight'),
     tokenizer_model,
-    bos_id: tokenId('tokenizer.ggml.bos_token_id'),
-    eos_id: tokenId('tokenizer.ggml.eos_token_id'),
+    bos_id: special('tokenizer.ggml.bos_token_id'),
+    eos_id: special('tokenizer.ggml.eos_token_id'),
     unk_id: tokenId('tokenizer.ggml.unknown_token_id'),
     pad_id: tokenId('tokenizer.ggml.padding_token_id'),
     add_bos: flag('tokenizer.ggml.add_bos_token', tokenizer_model === 'llama'),
     add_eos: flag('tokenizer.ggml.add_eos_token', false),
   };
 }
+
+/** What tlc runs: llama-family models (llama, Mistral, TinyLlama, ... all say "llama"). */
+export const SUPPORTED_ARCHS = ['llama'];
 
 function show(v: unknown): string {
   if (Array.isArray(v)) return `an array of ${v.length}`;

@@ -243,12 +243,22 @@ describe('hyperparameters: missing or inconsistent keys', () => {
     ['zero layers', { ...base, 'llama.block_count': 0 }, /llama\.block_count is 0, expected a positive integer/],
     ['KV heads that do not divide the heads', { ...base, 'llama.attention.head_count_kv': 3 }, /4 attention heads cannot be shared by 3 KV heads/],
     ['a width that is not whole heads', { ...base, 'llama.attention.head_count': 5 }, /embedding_length 64 is not a multiple of head_count 5/],
+    ['another architecture, with llama-like keys renamed', { ...Object.fromEntries(Object.entries(base).map(([k, v]) => [k.replace(/^llama\./, 'gemma.'), v])), 'general.architecture': 'gemma' },
+      /^fake\.gguf: the architecture "gemma" is not supported; tlc runs "llama" models/],
+    ['a BOS id past the vocabulary', { ...base, 'tokenizer.ggml.bos_token_id': 300 }, /tokenizer\.ggml\.bos_token_id is 300, past the vocabulary of 300 tokens/],
+    ['an EOS id past the vocabulary', { ...base, 'tokenizer.ggml.eos_token_id': 4000 }, /tokenizer\.ggml\.eos_token_id is 4000, past the vocabulary/],
   ];
   for (const [what, md, message] of cases) {
     it(`${what} -> GgufError`, () => {
       assert.throws(() => llamaHParams(fake(md)), (e: Error) => e instanceof GgufError && message.test(e.message));
     });
   }
+
+  it('a vocabulary larger than the embedding table -> GgufError', () => {
+    const embd = { name: 'token_embd.weight', shape: [64, 200], type: T.F32, offset: 0 };
+    const file = { ...fake(base), tensors: [embd], tensor: (n: string) => (n === embd.name ? embd : undefined) } as unknown as GgufFile;
+    assert.throws(() => llamaHParams(file), /the vocabulary has 300 tokens but token_embd\.weight has 200 rows/);
+  });
 
   it('the vocab size falls back to the token list; -1 token ids are absent', () => {
     const h = llamaHParams(fake({ ...without('llama.vocab_size'), 'tokenizer.ggml.tokens': ['a', 'b', 'c'], 'tokenizer.ggml.padding_token_id': 0xffffffff }));

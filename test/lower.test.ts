@@ -175,6 +175,9 @@ const ERRORS: { name: string; src: string; message: RegExp; at: string }[] = [
   { name: 'a builtin with too many arguments', src: main('print(softmax(1, 2, 3))'), message: /softmax takes 1 to 2 arguments, got 3/, at: '4:7' },
   { name: 'assigning an undeclared name', src: main('y = 3'), message: /'y', which is not declared/, at: '4:1' },
   { name: 'an unknown function', src: main('frobnicate(2)'), message: /unknown function 'frobnicate'/, at: '4:1' },
+  { name: 'a token id past the embedding table', src: main('print(embedding(model.token_embd.weight, [999999])[0, 0])'), message: /token id 999999 is outside the embedding table \(0\.\.99\)/, at: '4:7' },
+  { name: 'a negative token id', src: main('print(embedding(model.token_embd.weight, [-5])[0, 0])'), message: /token id -5 is outside the embedding table/, at: '4:7' },
+  { name: 'a second model', src: main('let other = load_model("other.gguf")'), message: /loads a second model; tlc runs one model per program/, at: '4:13' },
 ];
 
 describe('lowering', () => {

@@ -68,8 +68,15 @@ function tokenizerOf(L: Lowerer, v: Val, span: A.Span): HostExpr {
   return L.hostExpr(v, span);
 }
 
-function loadModel(L: Lowerer, _args: Val[], span: A.Span): Val {
+/** The path expression of the first load_model of each program being lowered: tlc runs one model. */
+const loadedModel = new WeakMap<Lowerer, string>();
+
+function loadModel(L: Lowerer, [path]: Val[], span: A.Span): Val {
   if (!L.opts.model) throw new CompileError('this program loads a model: build it with --model MODEL.gguf', span);
+  const key = JSON.stringify(path.t === 'static' ? path.v : L.hostExpr(path, span));
+  const first = loadedModel.get(L);
+  if (first === undefined) loadedModel.set(L, key);
+  else if (first !== key) throw new CompileError('this program loads a second model; tlc runs one model per program (load it once and pass it around)', span);
   return { t: 'model', path: [] };
 }
 
@@ -171,7 +178,14 @@ export const BUILTINS: Record<string, Builtin> = {
   embedding: b(2, 2, (L, [table, ids], span) => {
     const idNode = idsInput(L, ids, span);
     const g = L.graph();
-    return { t: 'tensor', g, node: g.add('embedding', [tensorOf(L, table, span), idNode], {}, span) };
+    const t = tensorOf(L, table, span);
+    // Ids written in the program are checked now; ids the host gives, when the graph runs.
+    const known = g.nodes[idNode];
+    const rows = g.shape(t)[0];
+    for (const id of known.op === 'const' ? (known.attrs.values as number[]) : []) {
+      if (!Number.isInteger(id) || id < 0 || (typeof rows === 'number' && id >= rows)) throw new CompileError(`token id ${id} is outside the embedding table (0..${Number(rows) - 1})`, span);
+    }
+    return { t: 'tensor', g, node: g.add('embedding', [t, idNode], {}, span) };
   }),
   rms_norm: b(2, 3, op('rms_norm', (L, [, , eps], span) => ({ eps: eps ? num(eps, 'eps', span) : L.opts.model?.hparams.rms_eps ?? 1e-5 }), 2)),
   linear: b(2, 2, op('linear')),

@@ -112,6 +112,10 @@ describe('device values: tensors that outlive a graph', function () {
     await assert.rejects(run(body, { n: 2 }), /used as one size, and differ/);
   });
 
+  it('token ids the host gives are checked against the embedding table', async () => {
+    await assert.rejects(run('print(embedding(model.token_embd.weight, arg("ids", [1]))[0, 0])', { ids: '[3, 320]' }), /token id 320 is outside the table \(0\.\.319\)/);
+  });
+
   it('an early return in a function called with a run-time value', async () => {
     const src = 'fn f(n: int) -> int {\n  if n <= 1 { return 1 }\n  return 7\n}\n';
     const r = await runProgram({ file: 't.tl', text: `${HEAD}${src}main {\n print(f(arg("n", 1)), f(arg("m", 5)))\n}` }, bytes, { n: 3, m: 0 });
