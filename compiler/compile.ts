@@ -6,11 +6,15 @@ import type { ModelInfo } from './model-info.ts';
 import { Lowerer } from './lower/stage.ts';
 import { CompileError } from './lower/values.ts';
 import { PASSES } from './passes/index.ts';
+import { checkLimits, type DeviceLimits } from './passes/check-limits.ts';
+import type { Span } from './ast.ts';
 
 export interface CompileOptions {
   model?: ModelInfo;
   /** Skip the optimizing passes (tests of the lowering itself). */
   noPasses?: boolean;
+  /** The adapter's limits, when the build knows them; otherwise WebGPU's defaults. */
+  limits?: DeviceLimits;
 }
 
 export function compile(source: string, file: string, opts: CompileOptions = {}): IR {
@@ -24,5 +28,17 @@ export function compile(source: string, file: string, opts: CompileOptions = {})
     throw e;
   }
   if (!opts.noPasses) for (const pass of PASSES) ir = pass.run(ir);
+  const tooBig = checkLimits(ir, opts.limits);
+  if (tooBig) throw new DiagnosticError([{ message: tooBig.message, span: spanAt(tooBig.at, source, program.span) }], source);
   return ir;
+}
+
+/** The span of a node's "file:line:col" in the source (one character), or the fallback. */
+function spanAt(at: string | undefined, source: string, fallback: Span): Span {
+  const m = at ? /^(.*):(\d+):(\d+)$/.exec(at) : null;
+  if (!m) return fallback;
+  const [line, col] = [Number(m[2]), Number(m[3])];
+  let start = 0;
+  for (let l = 1; l < line; l++) start = source.indexOf('\n', start) + 1;
+  return { file: m[1], line, col, start: start + col - 1, end: start + col };
 }

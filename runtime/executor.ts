@@ -5,6 +5,7 @@
 // liveness, and a slot only grows when a longer sequence needs it (rarely, never per token).
 import type { Graph, Node } from '../compiler/ir.ts';
 import { bindDims, product } from '../compiler/shapes.ts';
+import { tooBig } from '../compiler/passes/check-limits.ts';
 import { dispatchesFor, isView, type NodeContext } from '../compiler/codegen/dispatch.ts';
 import type { Binding, Dispatch, KernelRunner } from './kernels.ts';
 import { align } from './kernels.ts';
@@ -289,9 +290,11 @@ export class GraphExecutor {
     const slotOf = new Map<number, number>(); // node -> slot
     const need: number[] = []; // bytes each slot must hold
     const busyUntil: number[] = []; // last step at which each slot's holder is used
+    const limits = this.runner.device.limits;
     for (const n of g.nodes) {
       const bytes = Math.max(16, product(shapes[n.id]) * 4);
       if (n.op === 'weight' || fixed.has(n.id)) continue;
+      if (bytes > limits.maxStorageBufferBindingSize) throw new TlcError(`${n.at ?? g.name}: ${tooBig(n, shapes[n.id], bytes, limits)}`);
       if (n.op === 'const') bufs[n.id] = this.constBuffer(n);
       else if (n.op === 'ids' || n.op === 'scalar') bufs[n.id] = this.inputBuffer(n.id, bytes);
       else if (isView(n)) continue;

@@ -3,6 +3,7 @@
 import type * as A from '../ast.ts';
 import type { Dim, HostExpr, HostValue } from '../ir.ts';
 import { sameCount } from '../shapes.ts';
+import { DEFAULT_LIMITS } from '../passes/check-limits.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, NONE, describe, stat, type Val } from './values.ts';
 import { dimOf, idsInput, shapeOf, tensorOf } from './tensors.ts';
@@ -359,6 +360,10 @@ function filled(L: Lowerer, s: Val, value: number, span: A.Span): Val {
   if (!shape.every((d): d is number => typeof d === 'number')) throw new CompileError('zeros/ones need sizes known at build time', span);
   const g = L.graph();
   const count = shape.reduce((p, q) => p * q, 1);
+  // A constant is written out in the artifact: refuse one too big for the GPU before building it.
+  if (count * 4 > DEFAULT_LIMITS.maxStorageBufferBindingSize) {
+    throw new CompileError(`a constant of shape [${shape.join(', ')}] needs ${count * 4} bytes, more than one GPU buffer binding holds (${DEFAULT_LIMITS.maxStorageBufferBindingSize})`, span);
+  }
   return { t: 'tensor', g, node: g.add('const', [], { shape, values: new Array(count).fill(value) }, span) };
 }
 
