@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
+import { fuzzRuns } from './support/fuzz.ts';
 import { build, parseArtifact, type Artifact } from '../compiler/artifact.ts';
 import { irProblem } from '../compiler/validate-ir.ts';
 import { DiagnosticError } from '../compiler/diagnostics.ts';
@@ -52,7 +53,7 @@ describe('artifacts: validated when read', () => {
     });
   }
 
-  it('random damage gives a TlcError or a sound artifact, never another exception (fast-check, 500 cases)', () => {
+  it('random damage gives a TlcError or a sound artifact, never another exception (fast-check)', () => {
     const base = chat();
     const json = text(base);
     const paths: (string | number)[][] = [];
@@ -76,7 +77,7 @@ describe('artifacts: validated when read', () => {
           if (!(e instanceof TlcError)) throw e;
         }
       }),
-      { seed: 7, numRuns: 500 },
+      { seed: 7, numRuns: fuzzRuns(500) },
     );
   });
 });

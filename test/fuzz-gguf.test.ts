@@ -2,6 +2,7 @@
 // view, the tokenizer): fast-check flips, overwrites and truncates bytes of a small synthetic model's
 // header. Property: a TlcError with a message, or success; never another exception, never a hang.
 import fc from 'fast-check';
+import { fuzzRuns } from './support/fuzz.ts';
 import { synthLlama } from '../runtime/gguf-writer.ts';
 import { readGguf } from '../runtime/gguf.ts';
 import { bytesSource } from '../runtime/bytes.ts';
@@ -48,14 +49,14 @@ describe('GGUF loader: damaged headers (fast-check)', function () {
         for (const [at, v] of edits) bytes[at] = v;
         await survives(bytes);
       }),
-      { seed: 11, numRuns: 2000 },
+      { seed: 11, numRuns: fuzzRuns(2000) },
     );
   });
 
   it('truncations anywhere: a TlcError or success, in time', async () => {
     await fc.assert(
       fc.asyncProperty(fc.nat(good.length - 1), async (n) => survives(good.slice(0, n))),
-      { seed: 12, numRuns: 500 },
+      { seed: 12, numRuns: fuzzRuns(500) },
     );
   });
 });
