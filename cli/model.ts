@@ -11,6 +11,7 @@ import { fileSource } from '../runtime/node/file.ts';
 import { synthLlama } from '../runtime/gguf-writer.ts';
 import { TlcError } from '../runtime/errors.ts';
 import { modelInfo, type ModelInfo } from '../compiler/model-info.ts';
+import { errnoWords, requireFile } from './files.ts';
 
 export const DEMO_MODEL = '<demo: synthetic random weights>';
 
@@ -30,7 +31,13 @@ export async function openModel(p: string | undefined): Promise<ResolvedModel | 
     return { path: p, source, file: await readGguf(source), demo: true };
   }
   if (!existsSync(p)) throw new TlcError(`The model file ${p} does not exist.`);
-  const source = await fileSource(p);
+  requireFile(p, 'the model'); // a directory or a FIFO: an error, never a hang at open
+  let source: ByteSource;
+  try {
+    source = await fileSource(p);
+  } catch (e) {
+    throw new TlcError(`${p}: cannot open the model: ${errnoWords(e)}.`);
+  }
   return { path: p, source, file: await readGguf(source), demo: false };
 }
 
@@ -46,16 +53,7 @@ export async function modelInfoAt(p: string | undefined): Promise<ModelInfo | un
   return infoOf(model);
 }
 
-/** `--arg name=value` options as { name: value }. */
-export function argPairs(list: string[] | undefined): Record<string, string> {
-  const args: Record<string, string> = {};
-  for (const kv of list ?? []) {
-    const i = kv.indexOf('=');
-    if (i < 1) throw new TlcError(`--arg ${kv}: expected name=value`);
-    args[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return args;
-}
+export { argPairs } from './params.ts'; // `--arg name=value` options as { name: value }
 
 /** The builtins that open a model file; their first argument is the path. */
 const LOADERS = new Set(['load_model', 'load_model_f16', 'load_model_f32']);

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { TlcError } from '../runtime/errors.ts';
+import { errnoWords, requireFile } from './files.ts';
 
-/** The text of a source file, or a TlcError that says why it cannot be read. */
-export function readSource(file: string): string {
+/** The text of a source file, or a TlcError that says why it cannot be read (a directory or a FIFO included). */
+export function readSource(file: string, what = 'the program'): string {
+  requireFile(file, what);
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TlcError(`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+    throw new TlcError(`${file}: cannot read ${what}: ${errnoWords(e)}.`);
   }
 }

@@ -1,27 +1,20 @@
-// The `tlc` command line. Each command lives in cli/commands/<name>.ts.
-import yargs from 'yargs';
+// The `tlc` command line. Each command lives in cli/commands/<name>.ts; the parser in cli/parser.ts.
 import { hideBin } from 'yargs/helpers';
-import { commands } from './commands/index.ts';
+import { tlcParser } from './parser.ts';
 import { reportAndExit, UsageError } from './report.ts';
 
 process.on('unhandledRejection', reportAndExit);
 process.on('uncaughtException', reportAndExit);
-
-let cli = yargs(hideBin(process.argv))
-  .scriptName('tlc')
-  .usage('$0 <command> [options]\n\nTensorLogic to WebGPU: compile .tl programs and run GGUF language models on the GPU.')
-  .strict()
-  .demandCommand(1, 'Name a command; `tlc --help` lists them.')
-  .recommendCommands()
-  .help()
-  .alias('h', 'help')
-  .version(false)
-  .wrap(Math.min(100, process.stdout.columns || 100))
-  .fail((msg, err) => reportAndExit(err ?? new UsageError(msg)));
-for (const c of commands) cli = cli.command(c);
+// A reader that goes away (`tlc run | head -1`) ends tlc quietly: exit 0, no stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    reportAndExit(e);
+  });
+}
 
 try {
-  await cli.parseAsync();
+  await tlcParser(hideBin(process.argv), (msg, err) => reportAndExit(err ?? new UsageError(msg))).parseAsync();
 } catch (e) {
   reportAndExit(e);
 }

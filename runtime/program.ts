@@ -4,11 +4,11 @@
 //   const r = await p.run({ prompt: 'Once upon a time' }, { write: (t) => out(t) });
 import type { Artifact } from '../compiler/artifact.ts';
 import { modelInfo } from '../compiler/model-info.ts';
-import type { HostValue } from '../compiler/ir.ts';
+import type { Graph, HostValue } from '../compiler/ir.ts';
 import type { ByteSource } from './bytes.ts';
 import type { Gpu } from './device.ts';
 import { GraphExecutor, type InputValue } from './executor.ts';
-import { readGguf, type GgufFile } from './gguf.ts';
+import { ggmlTypeName, readGguf, type GgufFile } from './gguf.ts';
 import { llamaHParams } from './hparams.ts';
 import { KernelRunner } from './kernels.ts';
 import { runHost, StoppedError } from './host.ts';
@@ -18,7 +18,8 @@ import { uploadWeights } from './upload.ts';
 import { tuneWeightKernels } from './ops/matmul.ts';
 import type { WeightTensor } from './weights.ts';
 import { TlcError } from './errors.ts';
-import { BufferPool, deviceValues } from './device-value.ts';
+import { BufferPool, DeviceValue, deviceValues } from './device-value.ts';
+import { checkRunArgs, checkRunParam } from './run-params.ts';
 
 export interface LoadOptions {
   onProgress?(bytesDone: number, bytesTotal: number): void;
@@ -48,9 +49,17 @@ export interface RunResult {
   prompt_tokens: number;
   tokens: number[]; // generated token ids, in order
   text: string; // their decoded text
-  stopped_by: 'eos' | 'max_tokens' | 'stopped' | 'end';
+  /**
+   * eos: the model ended its text; max_tokens: the program's token loop ran out; stopped: io.signal;
+   * context: the prompt was read and the generated tokens filled the context (ctx); end: the program
+   * ended without sampling a token.
+   */
+  stopped_by: 'eos' | 'max_tokens' | 'stopped' | 'context' | 'end';
   timings: RunTimings;
 }
+
+/** Thrown inside a run when the next step would not fit in the context; the run ends with stopped_by 'context'. */
+class ContextFull extends Error {}
 
 export class Program {
   private constructor(
@@ -61,6 +70,8 @@ export class Program {
     private pool: BufferPool,
     private loadMs: number,
     private opts: LoadOptions,
+    /** Most tokens (prompt + generated) a run holds. */
+    readonly ctx: number,
   ) {
     // A program that samples counts its steps by the sampler; one that only takes argmax, by argmax.
     const ops = artifact.ir.graphs.flatMap((g) => g.outputs.map((o) => g.nodes[o.node].op));
@@ -68,6 +79,9 @@ export class Program {
   }
 
   private readonly samplerOp: string;
+  /** A graph run a stopped run stopped waiting for (it finishes on the GPU); the next run waits for it. */
+  private inFlight?: Promise<void>;
+  private destroyed = false;
 
   static async load(gpu: Gpu, artifact: Artifact, model: ByteSource | undefined, opts: LoadOptions = {}): Promise<Program> {
     const t0 = performance.now();
@@ -75,9 +89,11 @@ export class Program {
     const runner = new KernelRunner(gpu);
     if (!artifact.model || !model) {
       if (artifact.model) throw new TlcError(`${artifact.source.file} needs a model: pass the GGUF file it was built for (${artifact.model.path}).`);
+      checkCtx(opts.ctx);
+      const ctx = opts.ctx ?? 4096;
       const pool = new BufferPool(gpu.device);
-      const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, new Map(), { ctx: opts.ctx ?? 4096, pool })]));
-      return new Program(artifact, undefined, undefined, executors, pool, performance.now() - t0, opts);
+      const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, new Map(), { ctx, pool })]));
+      return new Program(artifact, undefined, undefined, executors, pool, performance.now() - t0, opts, ctx);
     }
     const file = opts.file ?? (await readGguf(model));
     const info = modelInfo(file);
@@ -85,6 +101,14 @@ export class Program {
       throw new TlcError(
         `${artifact.source.file} was built for the model ${artifact.model.path}, and ${model.name} differs from it (another shape or tensor layout); build again with --model ${model.name}.`,
       );
+    }
+    checkCtx(opts.ctx, llamaHParams(file).n_ctx_train); // before the upload: a bad ctx costs nothing
+    // The weights the artifact expects, against the file (a hand-edited artifact can claim others).
+    for (const w of artifact.ir.weights) {
+      const t = file.tensor(w.name);
+      if (!t || ggmlTypeName(t.type) !== w.type || t.shape.join() !== w.shape.join()) {
+        throw new TlcError(`${artifact.source.file}: the artifact is damaged or from another version of tlc (it expects ${w.name} as ${w.type} [${w.shape.join(', ')}], and ${model.name} has ${t ? `${ggmlTypeName(t.type)} [${t.shape.join(', ')}]` : 'no such tensor'}); build it again.`);
+      }
     }
     const names = artifact.ir.weights.map((w) => w.name);
     const weights: Map<string, WeightTensor> = await uploadWeights(gpu.device, file, names, { onProgress: opts.onProgress });
@@ -102,18 +126,22 @@ export class Program {
       throw e;
     }
     const tokenizer = tokenizerFromGguf(file.metadata, model.name);
-    return new Program(artifact, file, tokenizer, executors, pool, performance.now() - t0, opts);
+    return new Program(artifact, file, tokenizer, executors, pool, performance.now() - t0, opts, ctx);
   }
 
   /** Runs the program once. `args` feed `arg(name, default)`: prompt, max_tokens, temperature, seed, ... */
-  async run(args: Record<string, HostValue>, io: RunIo): Promise<RunResult> {
+  async run(argsIn: Record<string, HostValue>, io: RunIo): Promise<RunResult> {
+    const args = checkRunArgs(argsIn); // a bad temperature, top_p, seed, ... is a TlcError before anything runs
+    if (this.destroyed) throw new TlcError('this program was destroyed; load it again');
+    if (this.inFlight) await this.inFlight; // what a stopped run left on the GPU, so the executors are whole
     const rng = new Rng(Number(args.seed ?? 0x5eed));
     const tokens: number[] = [];
     let promptTokens = 0;
     const prefill = { ms: 0, tokens: 0 };
     const decode = { ms: 0, tokens: 0 };
-    let stopped = false;
+    let stopped: 'stopped' | 'context' | undefined;
     let step = { ms: 0, seq: 0, rows: 0 }; // graph runs since the last sampled token
+    let reading = 0; // the sequence length of the graph run in progress (a prompt stopped in its prefill)
     const eos = this.file ? llamaHParams(this.file).eos_id : undefined;
 
     try {
@@ -141,10 +169,15 @@ export class Program {
         },
         runGraph: async (id, dims, inputs, live) => {
           const exec = this.executors.get(id)!;
+          // Once the prompt is read (a token was sampled), a step that would not fit in the context
+          // ends the run (stopped_by 'context') with the tokens so far. A prompt longer than the
+          // context stays an error (the executor says so).
+          if (tokens.length > 0 && exec.graph.incremental && seqLength(exec.graph, dims, inputs) > this.ctx) throw new ContextFull();
           // Buffers of device values nothing refers to any more go back to the pool first.
           this.pool.collect([...deviceValues([...live(), ...inputs]), ...[...this.executors.values()].flatMap((e) => e.liveValues())]);
           const t = performance.now();
-          await exec.run(dims, inputs as InputValue[]);
+          reading = exec.graph.incremental ? seqLength(exec.graph, dims, inputs) : Math.max(0, ...inputs.map((v) => (Array.isArray(v) ? v.length : 0)));
+          await this.untilDoneOrStopped(exec.run(dims, inputs as InputValue[]), io.signal);
           step.ms += performance.now() - t;
           step.seq = Math.max(step.seq, exec.lastSeq);
           step.rows = Math.max(step.rows, exec.lastRows);
@@ -166,8 +199,12 @@ export class Program {
         readOutput: (graph, output) => this.executors.get(graph)!.output(output),
       });
     } catch (e) {
-      if (!(e instanceof StoppedError)) throw e;
-      stopped = true;
+      if (e instanceof StoppedError) {
+        stopped = 'stopped';
+        if (tokens.length === 0) promptTokens = Math.max(step.seq, reading); // stopped while reading the prompt
+      }
+      else if (e instanceof ContextFull) stopped = 'context';
+      else throw e;
     }
     const last = tokens.length ? tokens[tokens.length - 1] : undefined;
     // The EOS token ends generation; it is not part of the text.
@@ -176,7 +213,7 @@ export class Program {
       prompt_tokens: promptTokens,
       tokens: generated,
       text: this.tokenizer?.decode(generated) ?? '',
-      stopped_by: stopped ? 'stopped' : last === undefined ? 'end' : last === eos ? 'eos' : 'max_tokens',
+      stopped_by: stopped ?? (last === undefined ? 'end' : last === eos ? 'eos' : 'max_tokens'),
       timings: {
         load_ms: round(this.loadMs),
         prefill_ms: round(prefill.ms),
@@ -187,10 +224,65 @@ export class Program {
     };
   }
 
+  /**
+   * Waits for a graph run, or until `signal` stops the run: then a StoppedError at once, and the graph
+   * run finishes on the GPU by itself (a long prefill is one submit, which cannot be cut short); the
+   * next run, or destroy, waits for it.
+   */
+  private untilDoneOrStopped(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return work;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const left: Promise<void> = work.catch(() => {}).then(() => {
+          if (this.inFlight === left) this.inFlight = undefined;
+        });
+        this.inFlight = left;
+        reject(new StoppedError());
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        () => (signal.removeEventListener('abort', onAbort), resolve()),
+        (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+      );
+    });
+  }
+
+  /** Frees the program's GPU buffers (after a graph run a stopped run left in flight, if any). */
   destroy(): void {
+    this.destroyed = true;
+    if (this.inFlight) {
+      void this.inFlight.then(() => this.free());
+      return;
+    }
+    this.free();
+  }
+
+  private free(): void {
     for (const e of this.executors.values()) e.destroy();
     this.pool.destroy();
   }
+}
+
+/** `ctx` of LoadOptions: a whole number >= 1, and no more than the model's training context. */
+function checkCtx(ctx: number | undefined, nCtxTrain?: number): void {
+  if (ctx === undefined) return;
+  const c = checkRunParam('ctx', ctx, 'ctx');
+  if ('error' in c) throw new TlcError(c.error);
+  if (nCtxTrain && ctx > nCtxTrain) throw new TlcError(`ctx: ${ctx} is more than the model's context (${nCtxTrain} tokens); give at most ${nCtxTrain}`);
+}
+
+/** The sequence length an incremental graph's run would hold: its seq dim, bound by the host or by a tensor input. */
+function seqLength(g: Graph, dims: Record<string, number>, inputs: readonly unknown[]): number {
+  const dim = g.incremental!.seqDim;
+  if (dims[dim] !== undefined) return dims[dim];
+  for (let i = 0; i < g.inputs.length; i++) {
+    const inp = g.inputs[i], v = inputs[i];
+    if (inp.kind !== 'tensor' || !(v instanceof DeviceValue)) continue;
+    const k = g.nodes[inp.node].shape.indexOf(dim);
+    if (k >= 0) return v.shape[k];
+  }
+  return 0;
 }
 
 function round(x: number): number {

@@ -204,7 +204,7 @@ async function chat(prompt: string): Promise<void> {
 
 function describeRun(r: Generation): string {
   const t = r.timings;
-  const stopped = { eos: 'end of text', max_tokens: 'max tokens', stopped: 'stopped', end: 'program ended' }[r.stopped_by];
+  const stopped = { eos: 'end of text', max_tokens: 'max tokens', stopped: 'stopped', end: 'program ended', context: 'context full' }[r.stopped_by];
   return `${r.tokens.length} tokens (${stopped}): prompt ${r.prompt_tokens} tokens at ${t.prefill_tok_s.toFixed(1)} tok/s, ` +
     `generation ${t.decode_tok_s.toFixed(1)} tok/s`;
 }

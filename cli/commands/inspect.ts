@@ -3,6 +3,7 @@ import { openGguf } from '../../runtime/node/gguf.ts';
 import { ggmlTypeName, SUPPORTED_TYPES, type GgufFile } from '../../runtime/gguf.ts';
 import { llamaHParams, type LlamaHParams } from '../../runtime/hparams.ts';
 import { TlcError } from '../../runtime/errors.ts';
+import { requireFile } from '../files.ts';
 
 export const inspectCommand: CommandModule<{}, { model: string; json?: boolean }> = {
   command: 'inspect <model>',
@@ -11,6 +12,7 @@ export const inspectCommand: CommandModule<{}, { model: string; json?: boolean }
     y.positional('model', { type: 'string', demandOption: true, describe: 'A .gguf file' })
       .option('json', { type: 'boolean', describe: 'Print as JSON' }),
   handler: async (argv) => {
+    requireFile(argv.model, 'the model'); // a directory or a FIFO: an error, not a hang at open
     const file = await openGguf(argv.model);
     try {
       const summary = describe(file);

@@ -1,5 +1,5 @@
-import type { CommandModule } from 'yargs';
-import { existsSync, readFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, parseArtifact, type Artifact } from '../../compiler/artifact.ts';
@@ -7,7 +7,11 @@ import type { HostValue } from '../../compiler/ir.ts';
 import { Program } from '../../runtime/program.ts';
 import { openNodeDevice } from '../../runtime/node/gpu.ts';
 import { TlcError } from '../../runtime/errors.ts';
-import { argPairs, chooseModel, DEMO_MODEL, modelInfoAt, openModel } from '../model.ts';
+import { chooseModel, DEMO_MODEL, modelInfoAt, openModel } from '../model.ts';
+import { argPairs, checkArgNames, programArgNames, RUN_FLAGS, runArgs } from '../params.ts';
+import { UsageError } from '../report.ts';
+import type { GgufFile } from '../../runtime/gguf.ts';
+import { llamaHParams } from '../../runtime/hparams.ts';
 import { readLastBuild } from './build.ts';
 import { readSource } from '../source.ts';
 
@@ -15,12 +19,12 @@ interface Args {
   target?: string;
   model?: string;
   prompt?: string;
-  'max-tokens'?: number;
-  temperature?: number;
-  'top-k'?: number;
-  'top-p'?: number;
-  seed?: number;
-  ctx?: number;
+  'max-tokens'?: string;
+  temperature?: string;
+  'top-k'?: string;
+  'top-p'?: string;
+  seed?: string;
+  ctx?: string;
   arg?: string[];
   json?: boolean;
 }
@@ -28,67 +32,105 @@ interface Args {
 export const runCommand: CommandModule<{}, Args> = {
   command: 'run [target]',
   describe: 'Run a built artifact (default: the last build) or a .tl program, streaming its output',
-  builder: (y) =>
-    y
+  builder: (y) => {
+    let b = y
       .positional('target', { type: 'string', describe: 'An artifact from `tlc build`, or a .tl file (built in memory)' })
-      .option('model', { alias: 'm', type: 'string', describe: 'GGUF model (default: the one the artifact was built for)' })
-      .option('prompt', { alias: 'p', type: 'string', describe: 'The prompt: arg("prompt")' })
-      .option('max-tokens', { alias: 'n', type: 'number', describe: 'Most tokens to generate: arg("max_tokens")' })
-      .option('temperature', { alias: 't', type: 'number', describe: 'Sampling temperature, 0 = greedy: arg("temperature")' })
-      .option('top-k', { type: 'number', describe: 'Keep the k likeliest tokens (0 = all): arg("top_k")' })
-      .option('top-p', { type: 'number', describe: 'Keep the smallest set with this much probability: arg("top_p")' })
-      .option('seed', { type: 'number', describe: 'Seed of the sampler: the same seed gives the same tokens' })
-      .option('ctx', { type: 'number', describe: 'Most tokens (prompt + generated) held in the KV cache' })
-      .option('arg', { type: 'string', array: true, describe: 'Any other run-time parameter: --arg name=value' })
+      .option('model', { alias: 'm', type: 'string', describe: 'GGUF model (default: the one the artifact was built for)' });
+    // Numbers are read as text and checked by cli/params.ts, so a bad one is named as given.
+    for (const f of RUN_FLAGS) b = b.option(f.flag, { ...(f.alias ? { alias: f.alias } : {}), type: 'string', describe: f.describe });
+    return b
+      .option('ctx', { type: 'string', describe: "Most tokens (prompt + generated) held in the KV cache, at most the model's context" })
+      .option('arg', { type: 'string', array: true, describe: 'Any other run-time parameter of the program: --arg name=value' })
       .option('json', { type: 'boolean', describe: 'Print one JSON object {prompt_tokens, tokens, text, stopped_by, timings} instead of the text' })
       .example('$0 run --prompt "Once upon a time" --max-tokens 40 --temperature 0', 'run the last build greedily')
-      .example('$0 run examples/chat.tl --model stories260K.gguf', 'build in memory and run'),
+      .example('$0 run examples/chat.tl --model stories260K.gguf', 'build in memory and run')
+      .epilog(
+        'Ctrl-C stops the generation at once and prints what was generated and the summary (exit 130); a second Ctrl-C quits without them.\n' +
+          'stopped_by is eos, max_tokens, context (the context is full: raise --ctx), stopped (Ctrl-C) or end.',
+      ) as unknown as Argv<Args>;
+  },
   handler: async (argv) => {
     const say = (m: string) => process.stderr.write(`${m}\n`);
-    const { artifact, modelPath } = await resolveTarget(argv, say);
+    const { args, ctx } = runArgs(argv as unknown as Record<string, unknown>); // every value checked before anything is loaded
+    const { artifact, modelPath } = await resolveTarget(argv, args, say);
+    checkArgNames(Object.keys(argPairs(argv.arg)), programArgNames(artifact), artifact.source.file);
     const model = await openModel(modelPath);
+    if (model && ctx !== undefined) {
+      const trained = contextOf(model.file);
+      if (trained && ctx > trained) throw new UsageError(`--ctx ${ctx}: more than the model's context (${trained} tokens); give at most ${trained}.`);
+    }
     if (model?.demo) say('tlc: running the demo model: RANDOM weights, the text is noise.');
 
     const gpu = await openNodeDevice();
     const progress = argv.json || !process.stderr.isTTY || !model ? undefined : progressBar(`loading ${path.basename(model.path)}`);
-    const program = await Program.load(gpu, artifact, model?.source, { file: model?.file, ctx: argv.ctx, onProgress: progress, readText: (p) => readFile(p, 'utf8') });
+    const program = await Program.load(gpu, artifact, model?.source, { file: model?.file, ctx, onProgress: progress, readText: (p) => readFile(p, 'utf8') });
     progress?.(1, 1);
 
-    const args = runArgs(argv);
+    // The first Ctrl-C stops the generation: the run stops waiting for the graph run in progress (a
+    // long prefill included) and returns what it made. A second one quits at once.
     const abort = new AbortController();
-    process.once('SIGINT', () => abort.abort());
-    const result = await program.run(args, {
-      write: (t) => {
-        if (!argv.json) process.stdout.write(t);
-      },
-      env: (n) => process.env[n],
-      signal: abort.signal,
-    });
+    const onSigint = () => {
+      if (abort.signal.aborted) {
+        process.stderr.write('\n');
+        process.exit(130);
+      }
+      abort.abort();
+      say('\ntlc: stopping (Ctrl-C again to quit at once)');
+    };
+    process.on('SIGINT', onSigint);
+    let result;
+    try {
+      result = await program.run(args, {
+        write: (t) => {
+          if (!argv.json) process.stdout.write(t);
+        },
+        env: (n) => process.env[n],
+        signal: abort.signal,
+      });
+    } catch (e) {
+      program.destroy();
+      throw e;
+    }
     if (argv.json) {
       console.log(JSON.stringify(result));
-    } else if (result.prompt_tokens || result.tokens.length) {
+    } else if (result.prompt_tokens || result.tokens.length || result.stopped_by === 'stopped') {
       const t = result.timings;
       say(
         `\n[${result.prompt_tokens} prompt tokens, ${result.tokens.length} generated, stopped by ${result.stopped_by}; ` +
           `prefill ${t.prefill_tok_s} tok/s, decode ${t.decode_tok_s} tok/s; load ${(t.load_ms / 1000).toFixed(2)} s]`,
       );
+      if (result.stopped_by === 'context') say(`tlc: the context (${program.ctx} tokens) is full; raise --ctx to generate more.`);
     }
+    // Stopped: quit now. A graph run may still be on the GPU (a long prefill), and freeing the
+    // device would wait for it; the process's end frees everything.
+    if (result.stopped_by === 'stopped') process.exit(130);
     program.destroy();
     await model?.source.close?.();
     gpu.device.destroy();
+    process.off('SIGINT', onSigint);
   },
 };
 
-async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ artifact: Artifact; modelPath?: string }> {
+/** The model's training context (GGUF <arch>.context_length), or undefined when it has none. */
+function contextOf(file: GgufFile): number | undefined {
+  try {
+    return llamaHParams(file).n_ctx_train || undefined;
+  } catch {
+    return undefined; // Program.load says what is wrong with the model
+  }
+}
+
+async function resolveTarget(argv: Args, args: Record<string, HostValue>, say: (m: string) => void): Promise<{ artifact: Artifact; modelPath?: string }> {
+  if (argv.target === '') throw new UsageError('run: expected an artifact or a .tl file, got ""');
   let target = argv.target ?? readLastBuild();
   if (!target) throw new TlcError('Nothing to run: give a .tl file or an artifact, or build one first with `tlc build FILE.tl --model MODEL.gguf`.');
   if (target.endsWith('.tl')) {
     const source = readSource(target);
-    const modelPath = chooseModel(argv.model, source, target, say, runArgs(argv)); // evaluated here, in the run's environment
+    const modelPath = chooseModel(argv.model, source, target, say, args); // evaluated here, in the run's environment
     return { artifact: build(source, target, await modelInfoAt(modelPath)), modelPath };
   }
   if (!existsSync(target)) throw new TlcError(`${target}: no such artifact; build one with \`tlc build FILE.tl\`.`);
-  let artifact = parseArtifact(readFileSync(target, 'utf8'), target);
+  let artifact = parseArtifact(readSource(target, 'the artifact'), target);
   const modelPath = argv.model ?? artifact.model?.path;
   if (modelPath === undefined) return { artifact };
   if (modelPath !== DEMO_MODEL && !existsSync(modelPath)) {
@@ -103,19 +145,6 @@ async function resolveTarget(argv: Args, say: (m: string) => void): Promise<{ ar
     }
   }
   return { artifact, modelPath };
-}
-
-function runArgs(argv: Args): Record<string, HostValue> {
-  const args: Record<string, HostValue> = argPairs(argv.arg);
-  const set = (name: string, v: HostValue | undefined) => v !== undefined && (args[name] = v);
-  set('prompt', argv.prompt);
-  set('max_tokens', argv['max-tokens']);
-  set('temperature', argv.temperature);
-  set('top_k', argv['top-k']);
-  set('top_p', argv['top-p']);
-  set('seed', argv.seed);
-  if (argv.model) args.model = argv.model;
-  return args;
 }
 
 function progressBar(label: string): (done: number, total: number) => void {

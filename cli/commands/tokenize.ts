@@ -5,6 +5,7 @@ import { openGguf } from '../../runtime/node/gguf.ts';
 import { TlcError } from '../../runtime/errors.ts';
 import { tokenizerFromGguf, tokenizerFromHfJson, type Tokenizer } from '../../runtime/tokenizer/index.ts';
 import { UsageError } from '../report.ts';
+import { errnoWords, requireFile } from '../files.ts';
 
 interface Args {
   model: string;
@@ -27,6 +28,7 @@ export const tokenizeCommand: CommandModule<{}, Args> = {
       .conflicts('text', 'decode')
       .check((argv) => {
         if (argv.text === undefined && argv.decode === undefined) throw new UsageError('Give --text "..." to tokenize or --decode 1,2,3 to detokenize.');
+        if (argv.decode !== undefined && String(argv.decode).trim() === '') throw new UsageError('--decode: expected comma-separated token ids, like --decode 1,2,3; got nothing.');
         return true;
       })
       .example('$0 tokenize --model stories260K.gguf --text "Once upon a time"', '[1,403,407,261,378]')
@@ -42,9 +44,11 @@ export const tokenizeCommand: CommandModule<{}, Args> = {
 };
 
 async function loadTokenizer(path: string): Promise<Tokenizer> {
+  if (typeof path !== 'string' || path === '') throw new UsageError('--model: expected a .gguf model or a tokenizer.json, got ""');
+  requireFile(path, path.endsWith('.json') ? 'the tokenizer file' : 'the model'); // a directory or a FIFO: an error, not a hang
   if (path.endsWith('.json')) {
-    const text = await readFile(path, 'utf8').catch(() => {
-      throw new TlcError(`${path}: cannot read the tokenizer file.`);
+    const text = await readFile(path, 'utf8').catch((e) => {
+      throw new TlcError(`${path}: cannot read the tokenizer file: ${errnoWords(e)}.`);
     });
     return tokenizerFromHfJson(text);
   }
@@ -57,8 +61,9 @@ async function loadTokenizer(path: string): Promise<Tokenizer> {
 }
 
 function parseIds(list: string, nVocab: number): number[] {
+  if (list.trim() === '') throw new UsageError('--decode: expected comma-separated token ids, like --decode 1,2,3; got nothing.');
   return list.split(',').map((s) => {
-    const id = Number(s.trim());
+    const id = /^\s*\d+\s*$/.test(s) ? Number(s) : NaN;
     if (!Number.isInteger(id) || id < 0 || id >= nVocab) {
       throw new UsageError(`--decode: '${s.trim()}' is not a token id of this model (0..${nVocab - 1}).`);
     }
