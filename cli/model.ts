@@ -107,14 +107,22 @@ function constValue(e: A.Expr, scope: Scope, cx: ConstContext): Const {
     }
     case 'Binary': {
       if (e.op !== '+') return runtime();
-      const [l, r] = [constValue(e.left, scope, cx), constValue(e.right, scope, cx)];
-      if ('why' in l) return l;
-      if ('why' in r) return r;
-      for (const [side, c] of [[e.left, l], [e.right, r]] as const) {
-        if (c.value === null) return { why: `\`${cx.source.slice(side.span.start, side.span.end)}\` (${where(side.span)}) has no value: give it with --arg` };
+      // a + b + c ... left to right, with a loop (a chain can be thousands long)
+      const terms: A.Expr[] = [];
+      let x: A.Expr = e;
+      for (; x.kind === 'Binary' && x.op === '+'; x = x.left) terms.push(x.right);
+      terms.push(x);
+      terms.reverse();
+      let acc: Const | undefined;
+      for (const term of terms) {
+        const c = constValue(term, scope, cx);
+        if ('why' in c) return c;
+        if (c.value === null) return { why: `\`${cx.source.slice(term.span.start, term.span.end)}\` (${where(term.span)}) has no value: give it with --arg` };
+        if (!acc || 'why' in acc) acc = c;
+        else if (typeof acc.value === 'number' && typeof c.value === 'number') acc = { value: acc.value + c.value, how: String(acc.value + c.value) };
+        else acc = { value: `${acc.value}${c.value}`, how: acc.how + c.how };
       }
-      if (typeof l.value === 'number' && typeof r.value === 'number') return { value: l.value + r.value, how: String(l.value + r.value) };
-      return { value: `${l.value}${r.value}`, how: l.how + r.how };
+      return acc!;
     }
     case 'Call': {
       if (e.callee.kind !== 'Ident' || (e.callee.name !== 'env' && e.callee.name !== 'arg')) return runtime();
@@ -155,6 +163,16 @@ export function programModel(source: string, file: string, args: Record<string, 
           return;
         }
         break;
+      case 'Binary':
+      case 'Cast': {
+        // Long chains (`1 + 1 + ... + 1`) are thousands deep: walk their spine with a loop.
+        const rest: A.Expr[] = [];
+        let x: A.Expr = n;
+        for (; x.kind === 'Binary' || x.kind === 'Cast'; x = x.kind === 'Binary' ? x.left : x.expr) if (x.kind === 'Binary') rest.push(x.right);
+        walk(x, scope);
+        for (const r of rest.reverse()) walk(r, scope);
+        return;
+      }
       case 'Block': {
         const inner: Scope = { vars: new Map(), up: scope };
         for (const s of n.stmts) walk(s, inner);

@@ -6,6 +6,7 @@
 import type { Artifact } from '../compiler/artifact.ts';
 import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
 import { parse } from '../compiler/parse.ts';
+import { forEachNode } from '../compiler/ast-walk.ts';
 import { checkRunParam } from '../runtime/run-params.ts';
 import { UsageError } from './report.ts';
 
@@ -133,18 +134,14 @@ export function sourceArgNames(text: string, file: string): Set<string> {
   } catch {
     return names; // a source that does not parse was not built either
   }
-  const seen = new Set<object>();
-  const walk = (node: unknown): void => {
-    if (!node || typeof node !== 'object' || seen.has(node)) return;
-    seen.add(node);
+  forEachNode(program, (node) => {
     const n = node as { kind?: string; callee?: { kind?: string; name?: string }; args?: { kind?: string; type?: string; value?: unknown }[] };
     if (n.kind === 'Call' && n.callee?.kind === 'Ident' && n.callee.name === 'arg') {
       const first = n.args?.[0];
       if (first?.kind === 'Lit' && first.type === 'string' && typeof first.value === 'string') names.add(first.value);
     }
-    for (const v of Object.values(node)) if (v && typeof v === 'object') walk(v);
-  };
-  walk(program);
+    return true;
+  });
   return names;
 }
 

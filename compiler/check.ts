@@ -415,12 +415,10 @@ class Checker {
         for (const a of e.args) this.expr(a, scope);
         return undefined;
       case 'Binary':
-        return this.binary(e, scope);
+      case 'Cast':
+        return this.chain(e, scope);
       case 'Unary':
         return this.expr(e.operand, scope);
-      case 'Cast':
-        this.expr(e.expr, scope);
-        return undefined;
       case 'Range':
         this.expr(e.start, scope);
         this.expr(e.end, scope);
@@ -551,9 +549,24 @@ class Checker {
     return undefined;
   }
 
-  private binary(e: A.Binary, scope: Scope): Shape | undefined {
-    const a = this.expr(e.left, scope);
-    const b = this.expr(e.right, scope);
+  /**
+   * `a + b + c ...` (and `as` casts): the parser builds a left-deep tree, as deep as the chain is long,
+   * so its left spine is walked in a loop, in the order the recursion would take: left, right, combine.
+   */
+  private chain(e: A.Binary | A.Cast, scope: Scope): Shape | undefined {
+    const spine: (A.Binary | A.Cast)[] = [];
+    let x: A.Expr = e;
+    for (; x.kind === 'Binary' || x.kind === 'Cast'; x = x.kind === 'Binary' ? x.left : x.expr) spine.push(x);
+    let shape = this.expr(x, scope);
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const n = spine[i];
+      shape = n.kind === 'Cast' ? undefined : this.binary(n, shape, this.expr(n.right, scope));
+    }
+    return shape;
+  }
+
+  /** The shape of `a op b` from its operands' shapes. */
+  private binary(e: A.Binary, a: Shape | undefined, b: Shape | undefined): Shape | undefined {
     if (!a || !b) return undefined;
     switch (e.op) {
       case '@':
@@ -585,16 +598,20 @@ function fixedShape(t: A.TensorType): Shape | undefined {
   return t.dims.every((d) => typeof d === 'number') ? (t.dims as number[]) : undefined;
 }
 
-/** Every name assigned with `=`, `+=`, ... anywhere inside (a walk over plain objects). */
+/** Every name assigned with `=`, `+=`, ... anywhere inside (a walk over plain objects, with a stack: trees may be deep). */
 function assignedNames(root: unknown): Set<string> {
   const names = new Set<string>();
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (!n || typeof n !== 'object') continue;
+    if (Array.isArray(n)) {
+      for (const x of n) stack.push(x);
+      continue;
+    }
     const node = n as { kind?: string; op?: string; target?: A.Expr };
     if (node.kind === 'Assign' && node.op !== ':=' && node.target?.kind === 'Ident') names.add(node.target.name);
-    for (const [k, v] of Object.entries(n)) if (k !== 'span') walk(v);
-  };
-  walk(root);
+    for (const [k, v] of Object.entries(n)) if (k !== 'span' && v && typeof v === 'object') stack.push(v);
+  }
   return names;
 }

@@ -1,139 +1,70 @@
-// Source text -> AST (compiler/ast.ts). The grammar is grammar/tensorlogic.ohm; every semantic action is here.
+// Source text -> AST (compiler/ast.ts). The grammar is grammar/tensorlogic.ohm, and it is the spec. A
+// hand-written parser of the same grammar (FastParser, at the end of this file: linear time, memory in
+// proportion to the AST) builds the AST of every program it accepts; the grammar itself, through Ohm
+// and the semantic actions here, words syntax errors and has the last word on anything the fast parser
+// does not accept. parseWithGrammar is the grammar alone; test/frontend/scaling.test.ts checks that
+// both give the same AST and the same messages.
 import * as ohm from 'ohm-js';
 import { GRAMMAR_SOURCE } from '../grammar/source.ts';
 import type * as A from './ast.ts';
-import { DiagnosticError, spanner } from './diagnostics.ts';
+import { type Diagnostic, DiagnosticError, spanner } from './diagnostics.ts';
+import { syntaxError } from './syntax-errors.ts';
+import { BINARY_PRECEDENCE, decodeString, numberLit } from './parse-shared.ts';
+import { FastParser } from './parse-fast.ts';
+
+export { MAX_NESTING } from './parse-fast.ts';
 
 const grammar = ohm.grammar(GRAMMAR_SOURCE);
 
 /** Parses one TensorLogic source file. Throws DiagnosticError (with file:line:col) on a syntax error. */
 export function parse(source: string, file: string): A.Program {
   const text = source.replace(/^\uFEFF/, ''); // a BOM is not part of the program
+  const span = spanner(text, file);
+  const fast = new FastParser(text, span);
+  const programSpan = () => span(fast.skip(0), text.length);
+  if (fast.program()) {
+    if (fast.semErrors.length > 0) throw new DiagnosticError([fast.semErrors[0]], text);
+    return { kind: 'Program', file, items: fast.items, span: programSpan() };
+  }
+  // A syntax error (or something only the grammar accepts): the grammar matches again from a few items
+  // before the one that failed. Nothing before an item looks further than the next item's first token,
+  // so its failures, and so its message, are those of a match of the whole file.
+  const back = Math.max(0, fast.itemStarts.length - 3);
+  const from = back === 0 ? 0 : fast.itemStarts[back];
+  // Ohm needs about a kilobyte per byte it examines: past GRAMMAR_REGION_LIMIT, the fast parser's own
+  // account of what it expected at the furthest point it reached says it instead.
+  if (fast.furthest - from > GRAMMAR_REGION_LIMIT) throw fast.syntaxError(file);
+  let match: ohm.MatchResult;
+  try {
+    match = grammar.match(from === 0 ? text : text.slice(from));
+  } catch (e) {
+    if (e instanceof RangeError) throw fast.syntaxError(file); // Ohm's recursion runs deeper than ours
+    throw e;
+  }
+  if (match.failed()) throw syntaxError(match, text, file, from);
+  const earlier = fast.semErrors.find((d) => d.span.start < from);
+  if (earlier) throw new DiagnosticError([earlier], text);
+  ctx = { span: (s, e = s) => span(s + from, e + from), text, file };
+  let rest: A.Program;
+  try {
+    rest = semantics(match).ast() as A.Program;
+  } catch (e) {
+    if (e instanceof RangeError) throw fast.syntaxError(file);
+    throw e;
+  }
+  return { kind: 'Program', file, items: [...fast.items.slice(0, back), ...rest.items], span: programSpan() };
+}
+
+/** How much text (UTF-16 units) the grammar may re-match to word a syntax error. */
+const GRAMMAR_REGION_LIMIT = 256 * 1024;
+
+/** The grammar alone (Ohm's match and semantic actions on the whole file): the reference parse() must agree with. */
+export function parseWithGrammar(source: string, file: string): A.Program {
+  const text = source.replace(/^\uFEFF/, '');
   const match = grammar.match(text);
-  if (match.failed()) throw syntaxError(match, text, file);
+  if (match.failed()) throw syntaxError(match, text, file, 0);
   ctx = { span: spanner(text, file), text, file };
   return semantics(match).ast() as A.Program;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Syntax errors in plain words
-
-/**
- * Ohm reports the tokens it would have accepted. These groups turn them into what a user thinks of:
- * when at least half of a group's tokens were expected, its word replaces them and what it absorbs.
- */
-const TOKEN_GROUPS: { word: string; tokens: string[]; absorbs?: string[] }[] = [
-  {
-    word: 'a type',
-    tokens: ["'float32'", "'float16'", "'int16'", "'int32'", "'int64'", "'bool'", "'complex16'"],
-    absorbs: ['an identifier', "'('"],
-  },
-  {
-    word: 'a declaration',
-    tokens: ["'import'", "'entity'", "'embedding'", "'relation_embedding'", "'relation'", "'tensor'", "'fn'", "'struct'", "'impl'", "'main'", "'test'", "'bench'"],
-  },
-  {
-    word: 'a statement',
-    tokens: ["'let'", "'for'", "'while'", "'loop'", "'break'", "'continue'", "'return'", "'with'", "'infer'", "'learn'", "'python'", "'tensor'", "'test'", "'bench'"],
-    absorbs: ["'{'"], // a nested block is a statement too
-  },
-  {
-    word: 'an expression',
-    tokens: ["'('", "'['", "'-'", "'!'", "'inv'", "'if'", "'match'", 'an identifier', 'a number', 'a string', "'true'", "'false'"],
-  },
-];
-
-/** Tokens that would only have continued what came before (`x` + `.field`): noise when anything else was expected. */
-const CONTINUATIONS = new Set(['an operator', "'.'", "'['", "'as'", "'?'", "'<-'", "'<'", "'='", "':='", "'+='", "'-='", "'*='", "'/='", "';'", "'..'", "'learnable'", "'frozen'", "'::'", "'then'"]);
-
-function expectedWords(failures: { getText(): string; getType(): string; isFluffy(): boolean }[]): string[] {
-  const word = (f: { getText(): string; getType(): string }) => {
-    const text = f.getText();
-    if (f.getType() === 'description') return text === 'end of input' ? 'the end of the file' : text;
-    return f.getType() === 'string' ? `'${text}'` : undefined;
-  };
-  // Ohm calls a failure fluffy when an iteration (`Stmt*`) stopped there: not worth listing one by one,
-  // but it still says what kind of thing could have come next ("a statement").
-  const words = new Set(failures.filter((f) => !f.isFluffy()).map(word).filter((w) => w !== undefined));
-  const all = new Set(failures.map(word).filter((w) => w !== undefined));
-  const concepts: string[] = [];
-  for (const { word, tokens, absorbs = [] } of TOKEN_GROUPS) {
-    if (tokens.filter((t) => all.has(t)).length >= tokens.length / 2) {
-      concepts.push(word);
-      for (const t of [...tokens, ...absorbs]) words.delete(t);
-    }
-  }
-  if (words.has('a field or method name')) words.delete('an identifier');
-  // Where a statement may come, so may an expression: say only the broader word.
-  const said = concepts.includes('a statement') ? concepts.filter((c) => c !== 'an expression') : concepts;
-  const rest = [...words];
-  const kept = rest.filter((w) => !CONTINUATIONS.has(w));
-  // Closing brackets and separators first: they are what is most often missing.
-  return [...(kept.length || said.length ? kept : rest), ...said];
-}
-
-function syntaxError(match: ohm.MatchResult, text: string, file: string): DiagnosticError {
-  const failed = match as ohm.FailedMatchResult & {
-    getRightmostFailures(): { getText(): string; getType(): string; isFluffy(): boolean }[];
-  };
-  const pos = failed.getRightmostFailurePosition();
-  const words = expectedWords(failed.getRightmostFailures());
-  const expected = words.length === 0 ? 'something else' : joinOr(words);
-
-  // When the failure is on a later line than the token before it, point just after that token:
-  // that is where the missing piece belongs (`let x =` at the end of a line).
-  const prevEnd = lastTokenEnd(text, pos);
-  const at = text.slice(prevEnd, pos).includes('\n') ? prevEnd + (/[ \t]/.test(text[prevEnd]) ? 1 : 0) : pos;
-  const prev = tokenBefore(text, prevEnd);
-  // A stray closing bracket on the same line, or one at the top level: point at it.
-  const stray = at === pos || words.includes('the end of the file');
-  const closer = stray && ')]}'.includes(text[pos] ?? '') && !words.includes(`'${text[pos]}'`) ? text[pos] : undefined;
-  let message = `expected ${expected}${prev ? ` after ${prev}` : ''}`;
-  let span = spanner(text, file)(at, at + 1);
-  if (text.startsWith('"', pos) && !text.slice(pos + 1).split('\n')[0].includes('"')) message = 'unterminated string';
-  else if (pos >= text.length) message = `unexpected end of file: ${message}`;
-  else if (closer) {
-    message = `unexpected '${closer}': expected ${expected}`;
-    span = spanner(text, file)(pos, pos + 1);
-  }
-  return new DiagnosticError([{ message, span }], text);
-}
-
-/** The offset just past the last token (not space, not comment) that starts before `pos`. */
-function lastTokenEnd(text: string, pos: number): number {
-  let last = 0;
-  for (let i = 0; i < pos; ) {
-    if (text.startsWith('//', i)) i = text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i);
-    else if (text.startsWith('/*', i)) i = text.indexOf('*/', i + 2) === -1 ? text.length : text.indexOf('*/', i + 2) + 2;
-    else if (/\s/.test(text[i])) i++;
-    else if (text[i] === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-      i = last = Math.min(j + 1, text.length);
-    } else last = ++i;
-  }
-  return Math.min(last, pos);
-}
-
-function joinOr(words: string[]): string {
-  if (words.length <= 2) return words.join(' or ');
-  return `${words.slice(0, -1).join(', ')}, or ${words[words.length - 1]}`;
-}
-
-/** The token that ends at `end`, quoted for a message: `'='`, `'print'`, `a string`. */
-function tokenBefore(text: string, end: number): string | undefined {
-  if (end === 0) return undefined;
-  if (text[end - 1] === '"') return 'a string';
-  const word = /[\p{L}\p{N}_.]+$/u.exec(text.slice(Math.max(0, end - 64), end));
-  if (word && /[\p{L}\p{N}_]$/u.test(word[0])) {
-    const w = word[0].replace(/^.*\./, ''); // `model.blk` -> 'blk'
-    return `'${w || word[0]}'`;
-  }
-  const two = text.slice(Math.max(0, end - 2), end);
-  if (['==', '!=', '<=', '>=', '&&', '||', '->', '<-', '=>', '::', ':=', '**', '+=', '-=', '*=', '/='].includes(two)) {
-    return `'${two}'`;
-  }
-  return `'${text[end - 1]}'`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,12 +86,6 @@ const list = <T>(n: N): T[] => n.asIteration().children.map((c) => c.ast() as T)
 const name = (n: N): string => n.sourceString;
 const fail = (n: N, message: string): never => {
   throw new DiagnosticError([{ message, span: sp(n) }], ctx.text);
-};
-
-/** Binding strength of each binary operator (higher binds tighter); `as` sits between comparisons and `+`. */
-export const BINARY_PRECEDENCE: Record<A.BinaryOp | 'as', number> = {
-  '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '<=': 4, '>': 4, '>=': 4, as: 5,
-  '+': 6, '-': 6, '*': 7, '/': 7, '%': 7, '@': 7, '⊙': 7, '**': 8, '⊗': 8,
 };
 
 /**
@@ -201,19 +126,6 @@ function block(this: N, _l: N, stmts: N, _r: N): A.Block {
 function fnDecl(this: N, _fn: N, n: N, _l: N, params: N, _r: N, _arrow: N, ret: N, body: N): A.FnDecl {
   const r = opt<A.TypeRef>(ret);
   return { kind: 'FnDecl', name: name(n), params: ast(params), ...(r && { ret: r }), body: ast(body), span: sp(this) };
-}
-
-function decodeString(raw: string): string {
-  return raw.slice(1, -1).replace(/\\(u\{[0-9a-fA-F]+\}|.)/gsu, (all, c: string) => {
-    if (c.startsWith('u{')) return String.fromCodePoint(parseInt(c.slice(2, -1), 16));
-    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"', "'": "'" };
-    return simple[c] ?? all; // an unknown escape stays as written
-  });
-}
-
-function numberLit(n: N, text: string): A.IntLit | A.FloatLit {
-  const isInt = /^-?\d+$/.test(text);
-  return { kind: 'Lit', type: isInt ? 'int' : 'float', value: Number(text), text, span: sp(n) };
 }
 
 const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
@@ -448,7 +360,7 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
     const o = ast<A.Expr>(operand);
     // `-2.0` is one literal, so shapes and constants read as numbers.
     if (op.sourceString === '-' && o.kind === 'Lit' && (o.type === 'int' || o.type === 'float') && !o.text.startsWith('-')) {
-      return numberLit(this, `-${o.text}`);
+      return numberLit(sp(this), `-${o.text}`);
     }
     return { kind: 'Unary', op: op.sourceString, operand: o, span: sp(this) };
   },
@@ -527,7 +439,7 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
     return { kind: 'WildcardPat', span: sp(this) };
   },
   PatternTerm_neg(_minus, n) {
-    return { kind: 'LitPat', value: numberLit(this, `-${n.sourceString}`), span: sp(this) };
+    return { kind: 'LitPat', value: numberLit(sp(this), `-${n.sourceString}`), span: sp(this) };
   },
   PatternTerm_lit(lit) {
     return { kind: 'LitPat', value: ast(lit), span: sp(this) };
@@ -545,7 +457,7 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
     return { name: name(n), pattern: ast(pattern), span: sp(this) };
   },
   number(_int, _dot, _frac, _exp) {
-    return numberLit(this, this.sourceString);
+    return numberLit(sp(this), this.sourceString);
   },
   string(_l, _chars, _r) {
     return { kind: 'Lit', type: 'string', value: decodeString(this.sourceString), span: sp(this) };
@@ -560,3 +472,4 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
     return this.sourceString;
   },
 });
+

@@ -3,19 +3,17 @@ import type { CommandModule } from 'yargs';
 import type * as A from '../../compiler/ast.ts';
 import { parse } from '../../compiler/parse.ts';
 import { readSource } from '../source.ts';
+import { forEachNode } from '../../compiler/ast-walk.ts';
 import { TlcError } from '../../runtime/errors.ts';
 
 /** `3 functions, main, 142 statements`: what a file holds, for the one-line report. */
 export function summarize(p: A.Program): string {
   let statements = 0;
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
+  forEachNode(p.items, (n) => {
     const block = n as A.Block;
     if (block.kind === 'Block') statements += block.stmts.length + (block.tail ? 1 : 0);
-    for (const [k, v] of Object.entries(n)) if (k !== 'span') walk(v);
-  };
-  walk(p.items);
+    return true;
+  });
   const top = p.items.filter((i) => !isDecl(i)).length;
   statements += top;
   const fns = p.items.reduce((n, i) => n + (i.kind === 'FnDecl' ? 1 : i.kind === 'ImplBlock' ? i.methods.length : 0), 0);
@@ -64,7 +62,13 @@ export const parseCommand: CommandModule<{}, { files: string[]; ast?: boolean; s
       else console.log(`${file}: ok (${summarize(program)})`);
     });
     if (argv.ast) {
-      const json = JSON.stringify(trees.length === 1 ? trees[0] : trees, (k, v) => (k === 'span' && !argv.spans ? undefined : v), 2);
+      let json: string;
+      try {
+        json = JSON.stringify(trees.length === 1 ? trees[0] : trees, (k, v) => (k === 'span' && !argv.spans ? undefined : v), 2);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        throw new TlcError('the syntax tree is too deep to print as JSON (a chain of thousands of operators); the program itself parses');
+      }
       console.log(json);
     }
     if (failed) process.exitCode = 1;

@@ -19,7 +19,7 @@ export function binary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span)
   if (a.t === 'static' && (op === '&&' || op === '||') && truthy(a.v) === (op === '||')) return stat(truthy(a.v));
   if (isDevice(a) || isDevice(b)) return deviceBinary(L, op, a, b, span);
   if (a.t === 'sym' || b.t === 'sym') return symBinary(L, op, a, b, span);
-  return { t: 'host', e: { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] } };
+  return hostOp(L, op, [L.hostExpr(a, span), L.hostExpr(b, span)]);
 }
 
 export function unary(L: Lowerer, op: A.Unary['op'], a: Val, span: A.Span): Val {
@@ -36,7 +36,7 @@ export function unary(L: Lowerer, op: A.Unary['op'], a: Val, span: A.Span): Val 
     return { t: 'tensor', g, node: g.add('scale', [tensorOf(L, a, span)], { value: -1, bias: 0 }, span) };
   }
   if (a.t === 'sym' && op === '-') return symBinary(L, '-', stat(0), a, span);
-  return { t: 'host', e: { k: 'op', op: op === '-' ? 'neg' : '!', args: [L.hostExpr(a, span)] } };
+  return hostOp(L, op === '-' ? 'neg' : '!', [L.hostExpr(a, span)]);
 }
 
 const TENSOR_OPS = new Set<A.BinaryOp>(['+', '-', '*', '/', '@', '⊙']);
@@ -56,7 +56,7 @@ function isDevice(v: Val): boolean {
 function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {
   // A comparison with a device scalar (a sampled token vs EOS) is a host question: read it back.
   if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(op)) {
-    return { t: 'host', e: { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] } };
+    return hostOp(L, op, [L.hostExpr(a, span), L.hostExpr(b, span)]);
   }
   if (op === '@') {
     const g = L.graph();
@@ -92,6 +92,24 @@ function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span):
   const x = tensorOf(L, a, span), y = tensorOf(L, b, span);
   return { t: 'tensor', g, node: g.add('binary', [x, g.matchSizes(x, y, span)], { fn }, span) };
 }
+
+/**
+ * A host operation. A long chain (`n + n + ... + n`, 20,000 terms) would make an expression that
+ * deep, and everything that walks the host program recurses over expressions: past MAX_HOST_DEPTH
+ * the chain so far is evaluated into a variable first (host expressions have no side effects).
+ */
+function hostOp(L: Lowerer, op: string, args: HostExpr[]): Val {
+  const e: HostExpr = { k: 'op', op, args };
+  const d = 1 + Math.max(...args.map((x) => DEPTH.get(x) ?? 1));
+  if (d <= MAX_HOST_DEPTH) {
+    DEPTH.set(e, d);
+    return { t: 'host', e };
+  }
+  return { t: 'host', e: L.snapshot(e, 'x') };
+}
+
+const MAX_HOST_DEPTH = 200;
+const DEPTH = new WeakMap<HostExpr, number>();
 
 /** Arithmetic on a size known per graph call: x * 1 keeps the size, anything else makes a new one. */
 function symBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {

@@ -12,7 +12,7 @@ import { binary, unary } from './operators.ts';
 import { deviceExpr, tensorOf } from './tensors.ts';
 import { kvMethod, newKvCache } from './kv-cache-api.ts';
 import { sliceTensor, type SliceIndex } from './slicing.ts';
-import { assignedNames, containsExit, containsReturn, endsInReturn, mentionedNames } from './ast-walk.ts';
+import { assignedNames, containsExit, containsReturn, endsInReturn, mentionedNames } from '../ast-walk.ts';
 import { BranchResult } from './branch-result.ts';
 import { truthy } from '../../runtime/host.ts';
 
@@ -586,11 +586,21 @@ export class Lowerer {
         return items.every((i) => i.t === 'static') ? stat(items.map((i) => (i as { v: HostValue }).v)) : { t: 'list', items };
       }
       case 'Binary':
-        return binary(this, e.op, this.expr(e.left), this.expr(e.right), e.span);
+      case 'Cast': {
+        // `a + b + c ...` (and `as` casts) is a left-deep tree as deep as the chain is long: its left
+        // spine in a loop, evaluated in the recursion's order (left, right, combine).
+        const spine: (A.Binary | A.Cast)[] = [];
+        let x: A.Expr = e;
+        for (; x.kind === 'Binary' || x.kind === 'Cast'; x = x.kind === 'Binary' ? x.left : x.expr) spine.push(x);
+        let v = this.expr(x);
+        for (let i = spine.length - 1; i >= 0; i--) {
+          const n = spine[i];
+          v = n.kind === 'Cast' ? this.call('__cast', [v, stat(n.to)], n.span) : binary(this, n.op, v, this.expr(n.right), n.span);
+        }
+        return v;
+      }
       case 'Unary':
         return unary(this, e.op, this.expr(e.operand), e.span);
-      case 'Cast':
-        return this.call('__cast', [this.expr(e.expr), stat(e.to)], e.span);
       case 'Member':
         return this.member(this.expr(e.target), e.name, e.span);
       case 'Index':

@@ -19,13 +19,14 @@ export function useCounts(g: Graph): number[] {
 /** Drops nodes that no output needs (inputs stay: the host binds them) and renumbers the rest. */
 export function removeDeadNodes(g: Graph): Graph {
   const live = new Array<boolean>(g.nodes.length).fill(false);
-  const mark = (id: number): void => {
-    if (live[id]) return;
+  // An explicit stack, not recursion: an unrolled loop makes chains thousands of nodes long.
+  const stack = [...g.outputs.map((o) => o.node), ...g.inputs.map((i) => i.node)];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (live[id]) continue;
     live[id] = true;
-    g.nodes[id].args.forEach(mark);
-  };
-  g.outputs.forEach((o) => mark(o.node));
-  g.inputs.forEach((i) => mark(i.node));
+    for (const a of g.nodes[id].args) if (!live[a]) stack.push(a);
+  }
   const newId = new Array<number>(g.nodes.length).fill(-1);
   const nodes: Node[] = [];
   g.nodes.forEach((n, i) => {

@@ -1,17 +1,15 @@
-// What the lowering asks of the syntax tree before it lowers a statement: does a loop leave early,
-// which names does a block assign, which does it mention.
-import type * as A from '../ast.ts';
+// Questions about the syntax tree: does a loop leave early, which names does a block assign or
+// mention, does it return. Expressions can nest thousands deep (a long sum), so walks over them use
+// an explicit stack; statements nest at most MAX_NESTING deep (compiler/parse-fast.ts).
+import type * as A from './ast.ts';
 
 /** Does a block return (anywhere in it, loops included)? */
 export function containsReturn(b: A.Block): boolean {
   let found = false;
-  const visit = (n: unknown): void => {
-    if (found || !n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    if ((n as { kind?: string }).kind === 'Return') found = true;
-    else if ((n as { kind?: string }).kind !== 'FnDecl') for (const [k, v] of Object.entries(n)) if (k !== 'span') visit(v);
-  };
-  visit(b.stmts);
+  forEachNode(b.stmts, (n) => {
+    if (n.kind === 'Return') found = true;
+    return !found && n.kind !== 'FnDecl';
+  });
   return found;
 }
 
@@ -50,15 +48,30 @@ export function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): vo
 /** Every identifier a piece of the tree mentions. */
 export function mentionedNames(nodes: unknown[]): Set<string> {
   const out = new Set<string>();
-  const visit = (n: unknown): void => {
-    if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) return n.forEach(visit);
-    const o = n as { kind?: string; name?: string };
-    if (o.kind === 'Ident' && typeof o.name === 'string') out.add(o.name);
-    for (const [k, v] of Object.entries(n)) if (k !== 'span' && typeof v === 'object') visit(v);
-  };
-  nodes.forEach(visit);
+  forEachNode(nodes, (n) => {
+    if (n.kind === 'Ident' && typeof n.name === 'string') out.add(n.name);
+    return true;
+  });
   return out;
+}
+
+/**
+ * Visits every node (an object with a `kind`) under `root`, parents first, with an explicit stack:
+ * a 20,000-term sum is a tree that deep. `visit` returns false to skip a node's children.
+ */
+export function forEachNode(root: unknown, visit: (n: { kind?: string; name?: unknown }) => boolean): void {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n || typeof n !== 'object') continue;
+    if (Array.isArray(n)) {
+      for (let i = n.length - 1; i >= 0; i--) stack.push(n[i]);
+      continue;
+    }
+    const o = n as { kind?: string; name?: unknown };
+    if (o.kind !== undefined && !visit(o)) continue;
+    for (const [k, v] of Object.entries(n)) if (k !== 'span' && v && typeof v === 'object') stack.push(v);
+  }
 }
 
 /** Methods that change the object they are called on (a KVCache). */
