@@ -131,9 +131,13 @@ export class GraphExecutor {
       inPlace: (id) => this.appended.has(id),
     };
     const dispatches: Dispatch[] = [];
+    const most = this.runner.device.limits.maxComputeWorkgroupsPerDimension;
     for (const n of g.nodes) {
       try {
-        dispatches.push(...dispatchesFor(n, ctx));
+        for (const d of dispatchesFor(n, ctx)) {
+          if (d.workgroups.some((w) => (w ?? 1) > most)) throw new TlcError(`${d.kernel.name} needs [${d.workgroups.join(', ')}] workgroups, more than the adapter's ${most} per dimension`);
+          dispatches.push(d);
+        }
       } catch (e) {
         if (e instanceof TlcError) throw new TlcError(`${n.at ?? g.name}: ${n.op}: ${e.message}`);
         throw e;

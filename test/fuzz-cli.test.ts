@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { fuzzRuns } from './support/fuzz.ts';
 import type { CommandModule } from 'yargs';
 import { tlcParser } from '../cli/parser.ts';
 import { runCommand } from '../cli/commands/run.ts';
@@ -86,7 +87,7 @@ describe('fuzz: tlc argument vectors', function () {
         assert.ok(e instanceof TlcError, `${JSON.stringify(argv)}: ${e.name}: ${e.message}\n${e.stack}`);
         assert.ok(e.message.length > 0 && !e.message.includes('\n'), `${JSON.stringify(argv)}: ${JSON.stringify(e.message)}`);
       }),
-      { seed: 20260101, numRuns: 600 },
+      { seed: 20260101, numRuns: fuzzRuns(600) },
     );
   });
 
@@ -97,7 +98,7 @@ describe('fuzz: tlc argument vectors', function () {
         if ('error' in c) assert.match(c.error, new RegExp(`^arg ${name}: expected .+, got .+$`));
         else if (RUN_PARAMS[name]?.ok) assert.ok(typeof c.value === 'number' && RUN_PARAMS[name].ok!(c.value));
       }),
-      { seed: 20260101, numRuns: 2000 },
+      { seed: 20260101, numRuns: fuzzRuns(2000) },
     );
   });
 });

@@ -180,6 +180,7 @@ const ERRORS: { name: string; src: string; message: RegExp; at: string }[] = [
   { name: 'a constant too big for the GPU', src: main('print(ones([8192, 8192])[0, 0])'), message: /a constant of shape \[8192, 8192\] needs 268435456 bytes, more than one GPU buffer binding holds/, at: '4:7' },
   { name: 'a broadcast too big for the GPU', src: main('let x = embedding(model.token_embd.weight, [1])\nprint(broadcast_to(x, [1048576, 64])[0, 0])'), message: /the broadcast_to here makes a tensor of shape \[1048576, 64\]: 256 MiB, more than one GPU buffer binding holds \(128 MiB\)/, at: '5:7' },
   { name: 'an einsum too big for the GPU', src: main('let x = ones([64, 64])\nprint(einsum("ab,cd,ef->abcdef", x, x, x)[0, 0, 0, 0, 0, 0])'), message: /the einsum here makes a tensor of shape \[64, 64, 64, 64, 64, 64\]/, at: '5:7' },
+  { name: "'return' outside a function", src: main('return'), message: /'return' outside a function/, at: '4:1' },
   { name: 'a second model', src: main('let other = load_model("other.gguf")'), message: /loads a second model; tlc runs one model per program/, at: '4:13' },
 ];
 

@@ -49,7 +49,7 @@ class Scope {
 }
 
 class ReturnSignal {
-  constructor(readonly val: Val, readonly depth: number) {}
+  constructor(readonly val: Val, readonly depth: number, readonly span?: A.Span) {}
 }
 
 /** `break` or `continue` of a loop being unrolled at build time. */
@@ -83,14 +83,19 @@ export class Lowerer {
   lowerProgram(program: A.Program): IR {
     for (const item of program.items) if (item.kind === 'FnDecl') this.fns.set(item.name, item);
     const main = program.items.find((i): i is A.MainBlock => i.kind === 'MainBlock');
-    // Top-level statements run first (globals, or the whole program when it is a script), then main.
-    for (const item of program.items) {
-      if (['FnDecl', 'MainBlock', 'TestBlock', 'BenchBlock'].includes(item.kind)) continue;
-      if (item.kind === 'Import') throw new CompileError('imports cannot be compiled yet: put the functions in one file', item.span);
-      if (DECLS.has(item.kind)) throw new CompileError(`${kindWords(item.kind)} cannot be compiled to WebGPU yet`, item.span);
-      this.stmt(item as A.Stmt);
+    try {
+      // Top-level statements run first (globals, or the whole program when it is a script), then main.
+      for (const item of program.items) {
+        if (['FnDecl', 'MainBlock', 'TestBlock', 'BenchBlock'].includes(item.kind)) continue;
+        if (item.kind === 'Import') throw new CompileError('imports cannot be compiled yet: put the functions in one file', item.span);
+        if (DECLS.has(item.kind)) throw new CompileError(`${kindWords(item.kind)} cannot be compiled to WebGPU yet`, item.span);
+        this.stmt(item as A.Stmt);
+      }
+      if (main) this.inScope(() => this.blockStmts(main.body));
+    } catch (e) {
+      if (e instanceof ReturnSignal) throw new CompileError("'return' outside a function", e.span);
+      throw e;
     }
-    if (main) this.inScope(() => this.blockStmts(main.body));
     const host = this.block.stmts;
     const emitted = new Set(this.graphs.filter((g) => g.emitted).map((g) => g.id));
     return { host, graphs: this.graphs.filter((g) => emitted.has(g.id)).map((g) => g.finish()), weights: [...this.weights.values()] };
@@ -240,7 +245,7 @@ export class Lowerer {
         return;
       }
       case 'Return':
-        throw new ReturnSignal(s.value ? this.expr(s.value) : NONE, this.depth);
+        throw new ReturnSignal(s.value ? this.expr(s.value) : NONE, this.depth, s.span);
       case 'BlockStmt':
         this.inScope(() => this.blockStmts(s.body));
         return;
@@ -308,7 +313,7 @@ export class Lowerer {
       if (result?.stored) this.emit({ k: 'let', name: result.name, value: { k: 'const', value: null } });
       this.emit({ k: 'if', cond: c, then, else: els });
       const v = result?.value() ?? NONE;
-      if (result?.returned) throw new ReturnSignal(v, this.depth);
+      if (result?.returned) throw new ReturnSignal(v, this.depth, s.span);
       return v;
     });
   }

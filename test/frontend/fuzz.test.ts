@@ -1,5 +1,6 @@
 // Mutated example programs: the parser returns an AST or throws a located DiagnosticError, never anything
-// else; check() never throws on what parses.
+// else; check() never throws on what parses; the compiler (lowering and passes, on a model header)
+// compiles it or says why in a TlcError.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,12 @@ import fc from 'fast-check';
 import { check } from '../../compiler/check.ts';
 import { DiagnosticError, formatDiagnostic } from '../../compiler/diagnostics.ts';
 import { parse } from '../../compiler/parse.ts';
+import { compile } from '../../compiler/compile.ts';
+import { TlcError } from '../../runtime/errors.ts';
+import { fakeModel } from '../support/fake-model.ts';
+import { fuzzRuns } from '../support/fuzz.ts';
+
+const model = fakeModel({ layers: 2, embd: 64, heads: 4, kvHeads: 2, ff: 96, vocab: 100 });
 
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 const sources = readdirSync(examples).filter((f) => f.endsWith('.tl')).sort().map((f) => readFileSync(path.join(examples, f), 'utf8'));
@@ -61,29 +68,34 @@ function parsesOrReports(source: string): void {
     }
     return;
   }
-  check(program); // must return its diagnostics, never throw
+  if (check(program).length) return; // must return its diagnostics, never throw
+  try {
+    compile(source, 'mutant.tl', { model });
+  } catch (e) {
+    if (!(e instanceof TlcError)) throw new Error(`the compiler threw ${e instanceof Error ? e.stack : e}\n--- source ---\n${source}`);
+  }
 }
 
 describe('parser robustness (fast-check)', function () {
   this.timeout(120_000);
 
-  it('1,000 mutated snippets of the examples: an AST or a DiagnosticError', () => {
+  it('mutated snippets of the examples: an AST or a DiagnosticError, then compiled or a TlcError', () => {
     fc.assert(
       fc.property(snippet, fc.array(mutation, { minLength: 1, maxLength: 3 }), (text, ms) => {
         const tokens = text.match(TOKEN) ?? [];
         parsesOrReports(ms.reduce(mutate, tokens).join(''));
       }),
-      { numRuns: 1000 },
+      { seed: 21, numRuns: fuzzRuns(1000) },
     );
   });
 
-  it('60 mutated whole programs: an AST or a DiagnosticError', () => {
+  it('mutated whole programs: an AST or a DiagnosticError, then compiled or a TlcError', () => {
     fc.assert(
       fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 4 }), (n, ms) => {
         const tokens = sources[n % sources.length].match(TOKEN) ?? [];
         parsesOrReports(ms.reduce(mutate, tokens).join(''));
       }),
-      { numRuns: 60 },
+      { seed: 22, numRuns: fuzzRuns(60) },
     );
   });
 });
