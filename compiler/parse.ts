@@ -7,7 +7,7 @@
 import * as ohm from 'ohm-js';
 import { GRAMMAR_SOURCE } from '../grammar/source.ts';
 import type * as A from './ast.ts';
-import { type Diagnostic, DiagnosticError, spanner } from './diagnostics.ts';
+import { DiagnosticError, spanner } from './diagnostics.ts';
 import { syntaxError } from './syntax-errors.ts';
 import { BINARY_PRECEDENCE, decodeString, numberLit } from './parse-shared.ts';
 import { FastParser } from './parse-fast.ts';

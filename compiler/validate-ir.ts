@@ -2,7 +2,7 @@
 // expression of a kind this tlc knows, every graph, node, input and output id in range, every op
 // known, and every node's shape the one its op's rule gives for its arguments, so a hand-edited or
 // truncated artifact is refused with a reason instead of a kernel reading garbage.
-import type { Graph, HostExpr, HostStmt, IR } from './ir.ts';
+import type { Graph, HostExpr, HostStmt } from './ir.ts';
 import { OPS } from './ops.ts';
 
 /** The first problem found, in words; undefined when the IR is sound. */

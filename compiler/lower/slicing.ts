@@ -35,7 +35,7 @@ export function sliceTensor(L: Lowerer, x: Val, indices: SliceIndex[], span: A.S
         if (typeof v.v !== 'number' || !Number.isInteger(v.v)) throw new CompileError(`an index must be a whole number, got ${describe(v)}`, span);
         if (v.v >= 0) return v.v;
         if (typeof d === 'number') return d + v.v;
-        return dimOf(L, { t: 'host', e: { k: 'op', op: '+', args: [L.hostExpr(dimVal(L, g, d), span), { k: 'const', value: v.v }] } }, span);
+        return dimOf(L, { t: 'host', e: { k: 'op', op: '+', args: [L.hostExpr(dimVal(g, d), span), { k: 'const', value: v.v }] } }, span);
       }
       return dimOf(L, v, span);
     };
@@ -53,7 +53,7 @@ export function sliceTensor(L: Lowerer, x: Val, indices: SliceIndex[], span: A.S
       sizes.push(end - start);
     } else if (start === 0) sizes.push(end);
     else {
-      const e = { k: 'op' as const, op: '-', args: [L.hostExpr(dimVal(L, g, end), span), L.hostExpr(dimVal(L, g, start), span)] };
+      const e = { k: 'op' as const, op: '-', args: [L.hostExpr(dimVal(g, end), span), L.hostExpr(dimVal(g, start), span)] };
       sizes.push(dimOf(L, { t: 'host', e }, span));
     }
   });
@@ -61,7 +61,7 @@ export function sliceTensor(L: Lowerer, x: Val, indices: SliceIndex[], span: A.S
 }
 
 /** A dim as a value the host can compute with. */
-function dimVal(L: Lowerer, g: ReturnType<Lowerer['graph']>, d: Dim): Val {
+function dimVal(g: ReturnType<Lowerer['graph']>, d: Dim): Val {
   if (typeof d === 'number') return stat(d);
   const e = g.dims.get(d);
   if (!e) throw new CompileError(`the size ${d} is not known to the host here`);
