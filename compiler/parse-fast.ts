@@ -979,34 +979,8 @@ export class FastParser {
       this.pos = p0;
       return;
     }
-    const param = (): A.Optimizer['params'][number] | undefined => {
-      const save = this.pos;
-      const s = this.skip(this.pos);
-      const n = this.ident();
-      const value = n !== undefined && (this.lit('=') || this.lit(':')) ? this.expr() : undefined;
-      if (!value) {
-        this.pos = save;
-        return;
-      }
-      return { name: n!, value, span: this.span(s, this.pos) };
-    };
-    const params: A.Optimizer['params'] = [];
-    for (let p = param(); p; ) {
-      params.push(p);
-      const save = this.pos;
-      if (!this.lit(',')) break;
-      p = param();
-      if (!p) this.pos = save;
-    }
-    if (params.length === 0) {
-      this.pos = p0;
-      return;
-    }
-    this.lit(',');
-    if (!this.lit(')')) {
-      this.pos = p0;
-      return;
-    }
+    const params = this.namedValues(['=', ':'], ')', p0);
+    if (!params) return;
     return { kind: 'Optimizer', name, params, span: this.span(start, this.pos) };
   }
 
@@ -1633,35 +1607,41 @@ export class FastParser {
       this.pos = p0;
       return;
     }
-    const field = (): A.StructLit['fields'][number] | undefined => {
+    const fields = this.namedValues([':'], '}', p0);
+    if (!fields) return;
+    return { kind: 'StructLit', type, fields, span: this.span(q, this.pos) };
+  }
+
+  /**
+   * `name SEP expr, ...` (an optional trailing comma), then `close`: optimizer parameters and struct
+   * fields. Undefined, with the position back at p0, when there is not at least one pair and the close.
+   */
+  private namedValues(seps: string[], close: string, p0: number): { name: string; value: A.Expr; span: A.Span }[] | undefined {
+    const pair = () => {
       const save = this.pos;
-      const fs = this.skip(this.pos);
+      const s = this.skip(this.pos);
       const n = this.ident();
-      const value = n !== undefined && this.lit(':') ? this.expr() : undefined;
+      const value = n !== undefined && seps.some((sep) => this.lit(sep)) ? this.expr() : undefined;
       if (!value) {
         this.pos = save;
-        return;
+        return undefined;
       }
-      return { name: n!, value, span: this.span(fs, this.pos) };
+      return { name: n!, value, span: this.span(s, this.pos) };
     };
-    const fields: A.StructLit['fields'] = [];
-    for (let f = field(); f; ) {
-      fields.push(f);
+    const pairs = [];
+    for (let p = pair(); p; ) {
+      pairs.push(p);
       const save = this.pos;
       if (!this.lit(',')) break;
-      f = field();
-      if (!f) this.pos = save;
-    }
-    if (fields.length === 0) {
-      this.pos = p0;
-      return;
+      p = pair();
+      if (!p) this.pos = save;
     }
     this.lit(',');
-    if (!this.lit('}')) {
+    if (pairs.length === 0 || !this.lit(close)) {
       this.pos = p0;
-      return;
+      return undefined;
     }
-    return { kind: 'StructLit', type, fields, span: this.span(q, this.pos) };
+    return pairs;
   }
 
   /** ident TypeArgs #(sameLine "(") Args ")" -- generic */
