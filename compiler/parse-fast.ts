@@ -359,20 +359,7 @@ export class FastParser {
 
   /** ListOf<ident, ","> */
   private identList(): string[] {
-    const names: string[] = [];
-    const first = this.ident();
-    if (first === undefined) return names;
-    names.push(first);
-    for (;;) {
-      const save = this.pos;
-      if (!this.lit(',')) break;
-      const n = this.ident();
-      if (n === undefined) {
-        this.pos = save;
-        break;
-      }
-      names.push(n);
-    }
+    const names = this.listOf(() => this.ident());
     return names;
   }
 
@@ -468,20 +455,7 @@ export class FastParser {
       const type = this.optTypeAnnotation();
       return { kind: 'Param', name, ...(type && { type }), span: this.span(start, this.pos) };
     };
-    const first = param();
-    if (first) {
-      out.push(first);
-      for (;;) {
-        const save = this.pos;
-        if (!this.lit(',')) break;
-        const p = param();
-        if (!p) {
-          this.pos = save;
-          break;
-        }
-        out.push(p);
-      }
-    }
+    out.push(...this.listOf(param));
     this.lit(',');
     return out;
   }
@@ -623,20 +597,7 @@ export class FastParser {
       const n = this.ident();
       return n === undefined ? undefined : /^\d+$/.test(n) ? Number(n) : n;
     };
-    const first = dim();
-    if (first !== undefined) {
-      dims.push(first);
-      for (;;) {
-        const save = this.pos;
-        if (!this.lit(',')) break;
-        const d = dim();
-        if (d === undefined) {
-          this.pos = save;
-          break;
-        }
-        dims.push(d);
-      }
-    }
+    dims.push(...this.listOf(dim));
     if (!this.lit(']')) return this.reset(p0, this.semErrors.length);
     const l = this.learnability();
     return { kind: 'TensorType', dtype: this.src.slice(q, e) as A.DType, dims, ...(l && { learnable: l }), span: this.span(q, this.pos) };
@@ -657,20 +618,8 @@ export class FastParser {
 
   /** NonemptyListOf<Type, ","> */
   private typeList(): A.TypeRef[] | undefined {
-    const first = this.type();
-    if (!first) return;
-    const out = [first];
-    for (;;) {
-      const save = this.pos;
-      if (!this.lit(',')) break;
-      const t = this.type();
-      if (!t) {
-        this.pos = save;
-        break;
-      }
-      out.push(t);
-    }
-    return out;
+    const out = this.listOf(() => this.type());
+    return out.length ? out : undefined;
   }
 
   private namedType(): A.NamedType | undefined {
@@ -1060,20 +1009,8 @@ export class FastParser {
 
   /** NonemptyListOf<Expr, ","> */
   private exprList(): A.Expr[] | undefined {
-    const first = this.expr();
-    if (!first) return;
-    const out = [first];
-    for (;;) {
-      const save = this.pos;
-      if (!this.lit(',')) break;
-      const e = this.expr();
-      if (!e) {
-        this.pos = save;
-        break;
-      }
-      out.push(e);
-    }
-    return out;
+    const out = this.listOf(() => this.expr());
+    return out.length ? out : undefined;
   }
 
   private assign(): A.Assign | undefined {
@@ -1310,20 +1247,8 @@ export class FastParser {
       else this.pos = save;
       return { kind: 'Slice', ...(start && { start }), ...(end && { end }), ...(step && { step }), span: this.span(q, this.pos) };
     };
-    const first = item();
-    if (!first) return;
-    const out = [first];
-    for (;;) {
-      const save = this.pos;
-      if (!this.lit(',')) break;
-      const it = item();
-      if (!it) {
-        this.pos = save;
-        break;
-      }
-      out.push(it);
-    }
-    return out;
+    const out = this.listOf(item);
+    return out.length ? out : undefined;
   }
 
   private primary(): A.Expr | undefined {
@@ -1429,14 +1354,7 @@ export class FastParser {
       }
       return { kind: 'MatchArm', pattern, ...(guard && { guard }), body, span: this.span(s, this.pos) };
     };
-    const arms: A.MatchArm[] = [];
-    for (let a = arm(); a; ) {
-      arms.push(a);
-      const save = this.pos;
-      if (!this.lit(',')) break;
-      a = arm();
-      if (!a) this.pos = save;
-    }
+    const arms = this.listOf(arm);
     this.lit(',');
     if (!this.lit('}')) {
       this.pos = p0;
@@ -1511,14 +1429,7 @@ export class FastParser {
     // "(" NonemptyListOf<Pattern, ","> ")" -- tuple
     if (c === 40) {
       this.pos = q + 1;
-      const elems: A.Pattern[] = [];
-      for (let p = this.pattern(); p; ) {
-        elems.push(p);
-        const save = this.pos;
-        if (!this.lit(',')) break;
-        p = this.pattern();
-        if (!p) this.pos = save;
-      }
+      const elems = this.listOf(() => this.pattern());
       if (elems.length > 0 && this.lit(')')) return { kind: 'TuplePat', elems, span: this.span(q, this.pos) } as A.Pattern;
       this.pos = p0;
       return;
@@ -1538,13 +1449,7 @@ export class FastParser {
         }
         return { name: name!, pattern, span: this.span(fs, this.pos) };
       };
-      for (let f = field(); f; ) {
-        fields.push(f);
-        const save = this.pos;
-        if (!this.lit(',')) break;
-        f = field();
-        if (!f) this.pos = save;
-      }
+      fields.push(...this.listOf(field));
       this.lit(',');
       if (this.lit('}')) return { kind: 'StructPat', type, fields, span: this.span(q, this.pos) } as A.Pattern;
     }
@@ -1628,20 +1533,26 @@ export class FastParser {
       }
       return { name: n!, value, span: this.span(s, this.pos) };
     };
-    const pairs = [];
-    for (let p = pair(); p; ) {
-      pairs.push(p);
-      const save = this.pos;
-      if (!this.lit(',')) break;
-      p = pair();
-      if (!p) this.pos = save;
-    }
+    const pairs = this.listOf(pair);
     this.lit(',');
     if (pairs.length === 0 || !this.lit(close)) {
       this.pos = p0;
       return undefined;
     }
     return pairs;
+  }
+
+  /** ListOf<item, ",">: items between commas; a comma with no item after it is left unread. */
+  private listOf<T>(item: () => T | undefined): T[] {
+    const out: T[] = [];
+    for (let x = item(); x !== undefined; ) {
+      out.push(x);
+      const save = this.pos;
+      if (!this.lit(',')) break;
+      x = item();
+      if (x === undefined) this.pos = save;
+    }
+    return out;
   }
 
   /** ident TypeArgs #(sameLine "(") Args ")" -- generic */
