@@ -117,6 +117,16 @@ describe('tokenizer rules: byte-level BPE', () => {
     it(`${rule}: ${JSON.stringify(input)} -> ${expected.join(' ')}`, () => assert.deepEqual(text(gpt2.encode(input)), expected));
   }
 
+  it('competing merges: the lower rank wins ("abc" is ab c with a b first, a bc with b c first)', () => {
+    const abc = (merges: string[]) => {
+      const toks = ['a', 'b', 'c', 'ab', 'bc'];
+      const t = tokenizerFromGguf({ 'tokenizer.ggml.model': 'gpt2', 'tokenizer.ggml.pre': 'gpt-2', 'tokenizer.ggml.tokens': toks, 'tokenizer.ggml.merges': merges });
+      return t.encode('abc').map((id) => toks[id]);
+    };
+    assert.deepEqual(abc(['a b', 'b c']), ['ab', 'c']);
+    assert.deepEqual(abc(['b c', 'a b']), ['a', 'bc']);
+  });
+
   it('cleans " ," to "," when decoding for gpt-2, not for deepseek', () => {
     const ids = gpt2.encode('hello , world');
     assert.equal(gpt2.decode(ids), 'hello, world');
