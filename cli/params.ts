@@ -4,9 +4,10 @@
 // here they are read from the command line and checked before anything is loaded. A broken rule is a
 // UsageError (exit 2) naming the flag or the --arg: `--top-p: expected a number in (0, 1], got "2"`.
 import type { Artifact } from '../compiler/artifact.ts';
-import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
+import type { HostValue } from '../compiler/ir.ts';
 import { parse } from '../compiler/parse.ts';
 import { forEachNode } from '../compiler/ast-walk.ts';
+import { forEachHostExpr } from '../compiler/ir-walk.ts';
 import { checkRunParam } from '../runtime/run-params.ts';
 import { UsageError } from './report.ts';
 
@@ -83,44 +84,14 @@ function check(name: string, value: string, label: string): HostValue {
 export function programArgNames(artifact: Artifact): Set<string> | undefined {
   const names = new Set<string>(['model']);
   let dynamic = false;
-  const expr = (e: HostExpr): void => {
-    switch (e.k) {
-      case 'arg':
-        names.add(e.name);
-        return;
-      case 'call':
-        if (e.fn === 'arg') {
-          const first = e.args[0];
-          if (first?.k === 'const' && typeof first.value === 'string') names.add(first.value);
-          else dynamic = true;
-        }
-        e.args.forEach(expr);
-        return;
-      case 'op':
-        e.args.forEach(expr);
-        return;
-      case 'list':
-        e.items.forEach(expr);
-        return;
-      case 'index':
-        expr(e.target), expr(e.index);
-        return;
+  forEachHostExpr(artifact.ir.host, (e) => {
+    if (e.k === 'arg') names.add(e.name);
+    else if (e.k === 'call' && e.fn === 'arg') {
+      const first = e.args[0];
+      if (first?.k === 'const' && typeof first.value === 'string') names.add(first.value);
+      else dynamic = true;
     }
-  };
-  const stmts = (ss: HostStmt[]): void => {
-    for (const s of ss) {
-      switch (s.k) {
-        case 'let': case 'set': expr(s.value); break;
-        case 'print': s.args.forEach(expr); break;
-        case 'if': expr(s.cond), stmts(s.then), stmts(s.else); break;
-        case 'for': expr(s.start), expr(s.end), stmts(s.body); break;
-        case 'while': expr(s.cond), stmts(s.body); break;
-        case 'panic': expr(s.message); break;
-        case 'run': Object.values(s.dims).forEach(expr), s.inputs.forEach(expr); break;
-      }
-    }
-  };
-  stmts(artifact.ir.host);
+  });
   for (const n of sourceArgNames(artifact.source.text, artifact.source.file)) names.add(n);
   return dynamic ? undefined : names;
 }

@@ -969,12 +969,8 @@ export class FastParser {
     if (e < 0) return this.miss(q);
     const paren = this.sameLineParen(e);
     if (paren < 0) return this.miss(e);
-    this.pos = paren + 1;
-    const args = this.args();
-    if (!this.lit(')')) {
-      this.pos = p0;
-      return;
-    }
+    const args = this.argsFrom(paren, p0);
+    if (!args) return;
     const callee: A.Ident = { kind: 'Ident', name: this.src.slice(q, e), span: this.span(q, e) };
     return { kind: 'Call', callee, args, span: this.span(q, this.pos) };
   }
@@ -1488,12 +1484,8 @@ export class FastParser {
       this.pos = p0;
       return;
     }
-    this.pos = paren + 1;
-    const args = this.args();
-    if (!this.lit(')')) {
-      this.pos = p0;
-      return;
-    }
+    const args = this.argsFrom(paren, p0);
+    if (!args) return;
     return { kind: 'AssocCall', type, name: this.src.slice(q, e), args, span: this.span(start, this.pos) };
   }
 
@@ -1542,6 +1534,15 @@ export class FastParser {
     return pairs;
   }
 
+  /** The arguments after the `(` at `paren`, through the `)`; undefined (position back at p0) without it. */
+  private argsFrom(paren: number, p0: number): A.Expr[] | undefined {
+    this.pos = paren + 1;
+    const args = this.args();
+    if (this.lit(')')) return args;
+    this.pos = p0;
+    return undefined;
+  }
+
   /** ListOf<item, ",">: items between commas; a comma with no item after it is left unread. */
   private listOf<T>(item: () => T | undefined): T[] {
     const out: T[] = [];
@@ -1568,12 +1569,8 @@ export class FastParser {
       this.pos = p0;
       return;
     }
-    this.pos = paren + 1;
-    const args = this.args();
-    if (!this.lit(')')) {
-      this.pos = p0;
-      return;
-    }
+    const args = this.argsFrom(paren, p0);
+    if (!args) return;
     const callee: A.Ident = { kind: 'Ident', name, span: this.span(q, nameEnd) };
     return { kind: 'Call', callee, typeArgs: typeArgs!, args, span: this.span(q, this.pos) };
   }

@@ -44,6 +44,7 @@ export class GraphExecutor {
   private grown = new Map<number, GrowBuffer>(); // kept concat node -> the buffer it fills (this run)
   private appended = new Set<number>(); // kept concat nodes whose first operand is already in place (this run)
   private pool: BufferPool;
+  private embeddingsOf = new Map<number, Node[]>(); // ids input node -> the embedding nodes that read it
   private lastUse: number[];
   /** Rows actually computed by the last call (the new tokens when the KV cache was used). */
   lastRows = 0;
@@ -63,6 +64,7 @@ export class GraphExecutor {
     }
     for (const o of graph.outputs) this.lastUse[o.node] = Infinity;
     this.pool = opts.pool ?? new BufferPool(runner.device);
+    for (const n of graph.nodes) if (n.op === 'embedding') this.embeddingsOf.set(n.args[1], [...(this.embeddingsOf.get(n.args[1]) ?? []), n]);
   }
 
   output(i: number): OutputValue {
@@ -226,8 +228,7 @@ export class GraphExecutor {
 
   /** Token ids the host gives must have a row in every embedding table that reads them. */
   private checkIds(node: number, ids: number[]): void {
-    for (const n of this.graph.nodes) {
-      if (n.op !== 'embedding' || n.args[1] !== node) continue;
+    for (const n of this.embeddingsOf.get(node) ?? []) {
       const rows = this.graph.nodes[n.args[0]].shape[0] as number;
       const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= rows);
       if (bad !== undefined) throw new TlcError(`${n.at ?? this.graph.name}: embedding: token id ${bad} is outside the table (0..${rows - 1})`);

@@ -8,6 +8,7 @@ import { Template } from '@huggingface/jinja';
 import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
 import { TlcError } from './errors.ts';
 import { DeviceValue } from './device-value.ts';
+import { forEachStmt, forEachSubExpr, ownExprs } from '../compiler/ir-walk.ts';
 import type { Tokenizer } from './tokenizer/index.ts';
 
 export interface HostEnv {
@@ -62,14 +63,7 @@ class Interpreter {
   private readonly templates = new Map<string, Template>();
 
   constructor(private readonly env: HostEnv, host: HostStmt[]) {
-    const visit = (stmts: HostStmt[]) => {
-      for (const s of stmts) {
-        if (ownExprs(s).some((e) => calls(e, 'load_tokenizer'))) this.loading.add(s);
-        if (s.k === 'if') visit(s.then), visit(s.else);
-        else if (s.k === 'for' || s.k === 'while') visit(s.body);
-      }
-    };
-    visit(host);
+    forEachStmt(host, (s) => ownExprs(s).some((e) => calls(e, 'load_tokenizer')) && this.loading.add(s));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -503,40 +497,14 @@ export function argValue(name: string, given: HostValue | undefined, dflt: HostV
 // -----------------------------------------------------------------------------------------------
 // Walking the program
 
-/** The expressions a statement evaluates itself (not those of nested bodies). */
-function ownExprs(s: HostStmt): HostExpr[] {
-  switch (s.k) {
-    case 'let':
-    case 'set':
-      return [s.value];
-    case 'print':
-      return s.args;
-    case 'if':
-    case 'while':
-      return [s.cond];
-    case 'for':
-      return [s.start, s.end];
-    case 'panic':
-      return [s.message];
-    case 'run':
-      return [...Object.values(s.dims), ...s.inputs];
-    default:
-      return [];
-  }
-}
-
 /** Whether `e` calls host function `fn`; collects those calls into `out` when given. */
 function calls(e: HostExpr, fn: string, out?: HostExpr[]): boolean {
   let found = false;
-  const visit = (x: HostExpr): void => {
-    if (x.k === 'call' || x.k === 'op') x.args.forEach(visit);
-    else if (x.k === 'list') x.items.forEach(visit);
-    else if (x.k === 'index') visit(x.target), visit(x.index);
+  forEachSubExpr(e, (x) => {
     if (x.k === 'call' && x.fn === fn) {
       found = true;
       out?.push(x);
     }
-  };
-  visit(e);
+  });
   return found;
 }

@@ -172,11 +172,11 @@ export class Program {
           // Once the prompt is read (a token was sampled), a step that would not fit in the context
           // ends the run (stopped_by 'context') with the tokens so far. A prompt longer than the
           // context stays an error (the executor says so).
-          if (tokens.length > 0 && exec.graph.incremental && seqLength(exec.graph, dims, inputs) > this.ctx) throw new ContextFull();
+          reading = exec.graph.incremental ? seqLength(exec.graph, dims, inputs) : Math.max(0, ...inputs.map((v) => (Array.isArray(v) ? v.length : 0)));
+          if (tokens.length > 0 && exec.graph.incremental && reading > this.ctx) throw new ContextFull();
           // Buffers of device values nothing refers to any more go back to the pool first.
           this.pool.collect([...deviceValues([...live(), ...inputs]), ...[...this.executors.values()].flatMap((e) => e.liveValues())]);
           const t = performance.now();
-          reading = exec.graph.incremental ? seqLength(exec.graph, dims, inputs) : Math.max(0, ...inputs.map((v) => (Array.isArray(v) ? v.length : 0)));
           await this.untilDoneOrStopped(exec.run(dims, inputs as InputValue[]), io.signal);
           step.ms += performance.now() - t;
           step.seq = Math.max(step.seq, exec.lastSeq);

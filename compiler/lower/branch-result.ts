@@ -1,7 +1,7 @@
 // The value of a run-time `if` (a block's last statement, or a function's early return): each
 // branch stores its value into one host variable, a host value or a device value.
 import type * as A from '../ast.ts';
-import type { Dim, HostExpr } from '../ir.ts';
+import type { DType, Dim, HostExpr } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, NONE, describe, type Val } from './values.ts';
 import { deviceExpr, tensorOf } from './tensors.ts';
@@ -12,7 +12,7 @@ export class BranchResult {
   stored = false; // a branch sets the variable
   private kind?: 'host' | 'dev' | 'none' | 'mixed';
   private shapes: Dim[][] = [];
-  private dtype?: string;
+  private dtype: DType = 'f32';
 
   constructor(private L: Lowerer, readonly name: string) {}
 
@@ -42,6 +42,6 @@ export class BranchResult {
     const [a, b] = [this.shapes[0], this.shapes[1] ?? this.shapes[0]];
     if (a.length !== b.length) throw new CompileError(`the branches of this if give tensors of different ranks ([${a.join(', ')}] and [${b.join(', ')}])`);
     const shape = a.map((d, i) => (d === b[i] ? d : this.L.fresh(`${this.name}_${i}`)));
-    return { t: 'dev', e, shape, dtype: this.dtype as 'f32', dims: new Map() };
+    return { t: 'dev', e, shape, dtype: this.dtype, dims: new Map() };
   }
 }

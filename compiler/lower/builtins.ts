@@ -5,7 +5,7 @@ import type { Dim, HostExpr, HostValue } from '../ir.ts';
 import { sameCount } from '../shapes.ts';
 import { DEFAULT_LIMITS } from '../passes/check-limits.ts';
 import type { Lowerer } from './stage.ts';
-import { CompileError, NONE, describe, stat, type Val } from './values.ts';
+import { CompileError, NONE, describe, stat, tensorType, type Val } from './values.ts';
 import { dimOf, idsInput, shapeOf, tensorOf } from './tensors.ts';
 import { sliceTensor } from './slicing.ts';
 
@@ -51,9 +51,7 @@ function axis(v: Val | undefined, rank: number, span: A.Span, fallback = rank - 
 }
 
 function rankOf(L: Lowerer, v: Val, span: A.Span): number {
-  if (v.t === 'tensor') return v.g.shape(v.node).length;
-  if (v.t === 'dev') return v.shape.length;
-  return L.graph().shape(tensorOf(L, v, span)).length;
+  return (tensorType(v)?.shape ?? L.graph().shape(tensorOf(L, v, span))).length;
 }
 
 function print(end: string): Lower {

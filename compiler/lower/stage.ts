@@ -6,7 +6,7 @@ import type { Dim, HostExpr, HostStmt, HostValue, IR, Weight } from '../ir.ts';
 import type { ModelInfo } from '../model-info.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import { HostBlock } from './host.ts';
-import { CompileError, NONE, describe, stat, type Val } from './values.ts';
+import { CompileError, NONE, describe, stat, tensorType, type Val } from './values.ts';
 import { BUILTINS } from './builtins.ts';
 import { binary, unary } from './operators.ts';
 import { deviceExpr, tensorOf } from './tensors.ts';
@@ -523,7 +523,7 @@ export class Lowerer {
         const hostName = this.fresh(name);
         const span = values[0]?.span ?? ({} as A.Span);
         const t = v.t === 'dev' || v.t === 'tensor' ? v : { t: 'tensor' as const, g: this.graph(), node: tensorOf(this, v, span) };
-        const [shape, dtype] = t.t === 'dev' ? [t.shape, t.dtype] : [t.g.shape(t.node), t.g.nodes[t.node].dtype];
+        const { shape, dtype } = tensorType(t)!;
         this.emit({ k: 'let', name: hostName, value: deviceExpr(this, t, span) });
         const dev = { t: 'dev' as const, e: { k: 'var' as const, name: hostName }, shape, dtype, dims: new Map<string, HostExpr>() };
         this.rebind(b, dev, { dev, owner });
@@ -563,10 +563,9 @@ export class Lowerer {
     const dev = b.carried!.dev;
     const host = dev.e.k === 'var' ? dev.e.name : '';
     const v = b.val;
-    const g = v.t === 'tensor' ? v.g : undefined;
-    const shape = g ? g.shape((v as { node: number }).node) : v.t === 'dev' ? v.shape : undefined;
-    const dtype = g ? g.nodes[(v as { node: number }).node].dtype : v.t === 'dev' ? v.dtype : undefined;
-    if (!shape) throw new CompileError(`'${host}' holds a tensor, and is given ${describe(v)} here`, span);
+    const type = tensorType(v);
+    if (!type) throw new CompileError(`'${host}' holds a tensor, and is given ${describe(v)} here`, span);
+    const { shape, dtype } = type;
     if (shape.length !== dev.shape.length || dtype !== dev.dtype) {
       throw new CompileError(`'${host}' changes from a ${dev.dtype} tensor of shape [${dev.shape.join(', ')}] to a ${dtype} one of shape [${shape.join(', ')}] in run-time control flow; its rank and type must stay the same`, span);
     }
@@ -711,9 +710,7 @@ export class Lowerer {
   }
 
   private tensorRank(v: Val): number {
-    if (v.t === 'tensor') return v.g.shape(v.node).length;
-    if (v.t === 'dev') return v.shape.length;
-    return this.opts.model?.tensors[(v as { name: string }).name]?.shape.length ?? 0;
+    return tensorType(v)?.shape.length ?? this.opts.model?.tensors[(v as { name: string }).name]?.shape.length ?? 0;
   }
 
   private match(e: A.Match): Val {

@@ -59,3 +59,10 @@ export function describe(v: Val): string {
       return 'nothing';
   }
 }
+
+/** Shape and type of a value on the device that is not a weight: a graph node, or one a host variable holds. */
+export function tensorType(v: Val): { shape: Dim[]; dtype: DType } | undefined {
+  if (v.t === 'tensor') return { shape: v.g.shape(v.node), dtype: v.g.nodes[v.node].dtype };
+  if (v.t === 'dev') return { shape: v.shape, dtype: v.dtype };
+  return undefined;
+}

@@ -16,6 +16,7 @@
 import type { Graph, HostExpr, IR, Node } from '../ir.ts';
 import { OPS } from '../ops.ts';
 import type { Pass } from './index.ts';
+import { forEachStmt } from '../ir-walk.ts';
 
 function rowwise(g: Graph): NonNullable<Graph['incremental']> | undefined {
   const leading = (n: Node) => n.shape[0];
@@ -82,14 +83,7 @@ function markIncremental(ir: IR, inputsOf: (g: Graph) => HostExpr[]): IR {
 /** The host expressions each graph's inputs are bound to, from its `run` statements. */
 function runInputs(ir: IR): Map<number, HostExpr[]> {
   const out = new Map<number, HostExpr[]>();
-  const walk = (stmts: IR['host']): void => {
-    for (const s of stmts) {
-      if (s.k === 'run') out.set(s.graph, s.inputs);
-      else if (s.k === 'if') walk(s.then), walk(s.else);
-      else if (s.k === 'for' || s.k === 'while') walk(s.body);
-    }
-  };
-  walk(ir.host);
+  forEachStmt(ir.host, (s) => s.k === 'run' && out.set(s.graph, s.inputs));
   return out;
 }
 
