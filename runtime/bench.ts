@@ -7,6 +7,7 @@ import type { GgmlType, WeightTensor } from './weights.ts';
 import { blockInfo, quantize, tensorBytes, typeName } from './quant.ts';
 import { linear, embedding } from './ops/matmul.ts';
 import { TlcError } from './errors.ts';
+import { timePass } from './gpu-timer.ts';
 
 export interface BenchCase {
   kernel: string; // "matmul"
@@ -90,7 +91,7 @@ export async function runBench(gpu: Gpu, cases: BenchCase[], iters: number, onRe
       }
     };
     let best = Infinity;
-    for (let r = 0; r < rounds; r++) best = Math.min(best, gpu.hasTimestamps ? await timeWithTimestamps(gpu.device, record) : await timeWithClock(gpu.device, record));
+    for (let r = 0; r < rounds; r++) best = Math.min(best, await timePass(gpu, record));
     const ms = best / iters;
     const result: BenchResult = {
       kernel: c.kernel, label: c.label, msPerCall: ms, gbPerS: c.bytes / ms / 1e6, gflopPerS: c.flops / ms / 1e6,
@@ -101,39 +102,6 @@ export async function runBench(gpu: Gpu, cases: BenchCase[], iters: number, onRe
     for (const u of uniforms) u?.destroy();
   }
   return results;
-}
-
-/** Milliseconds between the start and end of one compute pass, from GPU timestamps. */
-async function timeWithTimestamps(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void): Promise<number> {
-  const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
-  const resolve = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-  const read = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
-  record(pass);
-  pass.end();
-  enc.resolveQuerySet(querySet, 0, 2, resolve, 0);
-  enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const [t0, t1] = new BigUint64Array(read.getMappedRange());
-  read.unmap();
-  for (const b of [resolve, read]) b.destroy();
-  querySet.destroy();
-  return Number(t1 - t0) / 1e6;
-}
-
-/** Wall-clock milliseconds from submit to onSubmittedWorkDone, for adapters without timestamps. */
-async function timeWithClock(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void): Promise<number> {
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  record(pass);
-  pass.end();
-  const cmd = enc.finish();
-  const t0 = performance.now();
-  device.queue.submit([cmd]);
-  await device.queue.onSubmittedWorkDone();
-  return performance.now() - t0;
 }
 
 // ---- test data ----
