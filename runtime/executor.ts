@@ -14,6 +14,10 @@ import { GGMLQuantizationType } from '@huggingface/gguf';
 import { DeviceError } from './device.ts';
 import { TlcError } from './errors.ts';
 import { BufferPool, DeviceValue, RowCache, STORAGE, type GrowBuffer } from './device-value.ts';
+import type { Profiler } from './profile.ts';
+
+/** Rows of a long prompt read per graph run: Stop and progress come between chunks. */
+export const PREFILL_CHUNK = 64;
 
 export type InputValue = number | number[] | DeviceValue;
 export type OutputValue = number | number[] | DeviceValue;
@@ -23,6 +27,8 @@ export interface ExecutorOptions {
   ctx: number;
   /** Where kept outputs (device values for later graphs) get their buffers; shared by a program's graphs. */
   pool?: BufferPool;
+  /** Rows of a long prompt per graph run (default PREFILL_CHUNK). */
+  prefillChunk?: number;
 }
 
 interface KvCache {
@@ -50,6 +56,8 @@ export class GraphExecutor {
   lastRows = 0;
   /** Length of the sequence the last call saw (its longest ids input, or all rows of an incremental graph). */
   lastSeq = 0;
+  /** Set by the program for a profiled run: each dispatch then gets a timed pass of its own (runtime/profile.ts). */
+  profiler?: Profiler;
 
   constructor(
     private runner: KernelRunner,
@@ -76,7 +84,36 @@ export class GraphExecutor {
     return this.values.filter((v): v is DeviceValue => v instanceof DeviceValue);
   }
 
-  async run(dimsIn: Record<string, number>, inputsIn: InputValue[]): Promise<void> {
+  /**
+   * Runs the graph. A long prompt on an incremental graph whose rows come from token ids is read in
+   * chunks of PREFILL_CHUNK rows, each a run on a longer prefix of the ids (the KV cache keeps what
+   * the last read): `onRows` hears of each, and a stopped `signal` ends the reading between chunks.
+   */
+  async run(dimsIn: Record<string, number>, inputsIn: InputValue[], opts: { signal?: AbortSignal; onRows?(done: number, total: number): void } = {}): Promise<void> {
+    const inc = this.graph.incremental;
+    const ids = inc?.sources.map((i) => inputsIn[i]);
+    if (inc && ids!.every((v) => Array.isArray(v))) {
+      const n = dimsIn[inc.seqDim];
+      const done = Math.min(...ids!.map((v) => commonPrefix(this.prevIds, v as number[])));
+      const chunk = this.opts.prefillChunk ?? PREFILL_CHUNK;
+      for (let end = done + chunk; end < n && n <= this.opts.ctx; end += chunk) {
+        if (opts.signal?.aborted) return;
+        const prefix = inputsIn.map((v, i) => (inc.sources.includes(i) ? (v as number[]).slice(0, end) : v));
+        await this.runOnce({ ...dimsIn, [inc.seqDim]: end }, prefix);
+        opts.onRows?.(end, n);
+      }
+      if (opts.signal?.aborted) return;
+      await this.runOnce(dimsIn, inputsIn);
+      if (n - done > chunk) {
+        this.lastRows = n - done; // the whole prompt, for the tok/s of its reading
+        opts.onRows?.(n, n);
+      }
+      return;
+    }
+    await this.runOnce(dimsIn, inputsIn);
+  }
+
+  private async runOnce(dimsIn: Record<string, number>, inputsIn: InputValue[]): Promise<void> {
     const g = this.graph;
     const dims = { ...dimsIn };
     let inputs = inputsIn;
@@ -133,19 +170,21 @@ export class GraphExecutor {
       inPlace: (id) => this.appended.has(id),
     };
     const dispatches: Dispatch[] = [];
+    const profiled = this.profiler && { profiler: this.profiler, ops: [] as string[] }; // ops: each dispatch's IR op
     const most = this.runner.device.limits.maxComputeWorkgroupsPerDimension;
     for (const n of g.nodes) {
       try {
         for (const d of dispatchesFor(n, ctx)) {
           if (d.workgroups.some((w) => (w ?? 1) > most)) throw new TlcError(`${d.kernel.name} needs [${d.workgroups.join(', ')}] workgroups, more than the adapter's ${most} per dimension`);
           dispatches.push(d);
+          profiled?.ops.push(n.op);
         }
       } catch (e) {
         if (e instanceof TlcError) throw new TlcError(`${n.at ?? g.name}: ${n.op}: ${e.message}`);
         throw e;
       }
     }
-    await this.submit(enc, dispatches, bufs, shapes, { pos0, history });
+    await this.submit(enc, dispatches, bufs, shapes, { pos0, history }, profiled);
   }
 
   /** Binds the symbolic dims of tensor inputs from the values' shapes, checking them against the rest. */
@@ -371,7 +410,10 @@ export class GraphExecutor {
     return c;
   }
 
-  private async submit(enc: GPUCommandEncoder, dispatches: Dispatch[], bufs: GPUBuffer[], shapes: number[][], seq: { pos0: number; history?: number[] }): Promise<void> {
+  private async submit(
+    enc: GPUCommandEncoder, dispatches: Dispatch[], bufs: GPUBuffer[], shapes: number[][], seq: { pos0: number; history?: number[] },
+    profiled?: { profiler: Profiler; ops: string[] },
+  ): Promise<void> {
     const device = this.runner.device;
     // All Params in one uniform buffer at 256-byte steps (minUniformBufferOffsetAlignment).
     const step = 256;
@@ -381,21 +423,27 @@ export class GraphExecutor {
       this.uniforms?.destroy();
       this.uniforms = device.createBuffer({ size: align(need * 1.5, step), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     }
+    const uniforms = this.uniforms;
     const arena = new Uint8Array(need);
-    const pass = enc.beginComputePass();
     let slot = 0;
-    for (const d of dispatches) {
+    // Binds the dispatch's Params and records it: all in one pass, or (profiled) each in a timed pass of its own.
+    const record = (pass: GPUComputePassEncoder, d: Dispatch) => {
       const bindings: (GPUBuffer | Binding)[] = [...d.bindings];
       if (d.params) {
         const p = d.params instanceof ArrayBuffer ? new Uint8Array(d.params) : new Uint8Array(d.params.buffer, d.params.byteOffset, d.params.byteLength);
         arena.set(p, slot * step);
-        bindings.push({ buffer: this.uniforms, offset: slot * step, size: align(p.byteLength, 16) });
+        bindings.push({ buffer: uniforms, offset: slot * step, size: align(p.byteLength, 16) });
         slot++;
       }
       this.runner.dispatch(pass, d.kernel, bindings, d.workgroups);
+    };
+    if (profiled) profiled.profiler.recordPasses(enc, dispatches, profiled.ops, record);
+    else {
+      const pass = enc.beginComputePass();
+      for (const d of dispatches) record(pass, d);
+      pass.end();
     }
-    pass.end();
-    device.queue.writeBuffer(this.uniforms, 0, arena);
+    device.queue.writeBuffer(uniforms, 0, arena);
 
     const { values, reads } = this.placeOutputs(enc, bufs, shapes, seq);
     const total = reads.reduce((a, r) => a + r.bytes, 0);
@@ -412,6 +460,7 @@ export class GraphExecutor {
     }
     device.pushErrorScope('validation');
     device.queue.submit([enc.finish()]);
+    profiled?.profiler.submitted();
     const err = await device.popErrorScope();
     if (err) throw new DeviceError(`${this.graph.name}: ${err.message}`);
     if (total > 0) {

@@ -20,6 +20,7 @@ import type { WeightTensor } from './weights.ts';
 import { TlcError } from './errors.ts';
 import { BufferPool, DeviceValue, deviceValues } from './device-value.ts';
 import { checkRunArgs, checkRunParam } from './run-params.ts';
+import { Profiler, type RunProfile } from './profile.ts';
 
 export interface LoadOptions {
   onProgress?(bytesDone: number, bytesTotal: number): void;
@@ -27,6 +28,8 @@ export interface LoadOptions {
   ctx?: number;
   /** Reads a tokenizer.json for `load_tokenizer(path)` (Node: the file system; browser: fetch). */
   readText?(path: string): Promise<string>;
+  /** Prompt tokens read per graph run (default PREFILL_CHUNK, 64): Stop and progress come between chunks. */
+  prefillChunk?: number;
   /** The already-parsed model header, when the caller has it. */
   file?: GgufFile;
 }
@@ -34,7 +37,14 @@ export interface LoadOptions {
 export interface RunIo {
   write(text: string): void;
   signal?: AbortSignal;
+  /** A long prompt is read in chunks (PREFILL_CHUNK tokens): called after each with the tokens read so far. */
+  onPrefill?(done: number, total: number): void;
   env?(name: string): string | undefined;
+}
+
+export interface RunOptions {
+  /** Time every dispatch on the GPU (a timed pass each, so somewhat slower); the result gets a `profile`. */
+  profile?: boolean;
 }
 
 export interface RunTimings {
@@ -56,6 +66,8 @@ export interface RunResult {
    */
   stopped_by: 'eos' | 'max_tokens' | 'stopped' | 'context' | 'end';
   timings: RunTimings;
+  /** GPU time per op and kernel, dispatch counts, wall time: only when the run was profiled (RunOptions.profile). */
+  profile?: RunProfile;
 }
 
 /** Thrown inside a run when the next step would not fit in the context; the run ends with stopped_by 'context'. */
@@ -72,6 +84,7 @@ export class Program {
     private opts: LoadOptions,
     /** Most tokens (prompt + generated) a run holds. */
     readonly ctx: number,
+    private gpu: Gpu,
   ) {
     // A program that samples counts its steps by the sampler; one that only takes argmax, by argmax.
     const ops = artifact.ir.graphs.flatMap((g) => g.outputs.map((o) => g.nodes[o.node].op));
@@ -85,6 +98,9 @@ export class Program {
 
   static async load(gpu: Gpu, artifact: Artifact, model: ByteSource | undefined, opts: LoadOptions = {}): Promise<Program> {
     const t0 = performance.now();
+    if (opts.prefillChunk !== undefined && !(Number.isInteger(opts.prefillChunk) && opts.prefillChunk >= 1)) {
+      throw new TlcError(`prefillChunk: expected a whole number >= 1, got ${opts.prefillChunk}`);
+    }
     tuneWeightKernels(gpu); // the matmul layout that suits this adapter
     const runner = new KernelRunner(gpu);
     if (!artifact.model || !model) {
@@ -92,8 +108,8 @@ export class Program {
       checkCtx(opts.ctx);
       const ctx = opts.ctx ?? 4096;
       const pool = new BufferPool(gpu.device);
-      const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, new Map(), { ctx, pool })]));
-      return new Program(artifact, undefined, undefined, executors, pool, performance.now() - t0, opts, ctx);
+      const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, new Map(), { ctx, pool, prefillChunk: opts.prefillChunk })]));
+      return new Program(artifact, undefined, undefined, executors, pool, performance.now() - t0, opts, ctx, gpu);
     }
     const file = opts.file ?? (await readGguf(model));
     const info = modelInfo(file);
@@ -115,7 +131,7 @@ export class Program {
     const hp = llamaHParams(file);
     const ctx = opts.ctx ?? Math.min(hp.n_ctx_train, 4096);
     const pool = new BufferPool(gpu.device);
-    const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx, pool })]));
+    const executors = new Map(artifact.ir.graphs.map((g) => [g.id, new GraphExecutor(runner, g, weights, { ctx, pool, prefillChunk: opts.prefillChunk })]));
     try {
       for (const e of executors.values()) e.warm();
     } catch (e) {
@@ -126,14 +142,17 @@ export class Program {
       throw e;
     }
     const tokenizer = tokenizerFromGguf(file.metadata, model.name);
-    return new Program(artifact, file, tokenizer, executors, pool, performance.now() - t0, opts, ctx);
+    return new Program(artifact, file, tokenizer, executors, pool, performance.now() - t0, opts, ctx, gpu);
   }
 
   /** Runs the program once. `args` feed `arg(name, default)`: prompt, max_tokens, temperature, seed, ... */
-  async run(argsIn: Record<string, HostValue>, io: RunIo): Promise<RunResult> {
+  async run(argsIn: Record<string, HostValue>, io: RunIo, opts: RunOptions = {}): Promise<RunResult> {
     const args = checkRunArgs(argsIn); // a bad temperature, top_p, seed, ... is a TlcError before anything runs
     if (this.destroyed) throw new TlcError('this program was destroyed; load it again');
     if (this.inFlight) await this.inFlight; // what a stopped run left on the GPU, so the executors are whole
+    const started = performance.now();
+    const profiler = opts.profile ? new Profiler(this.gpu.device, this.gpu.hasTimestamps) : undefined;
+    for (const e of this.executors.values()) e.profiler = profiler;
     const rng = new Rng(Number(args.seed ?? 0x5eed));
     const tokens: number[] = [];
     let promptTokens = 0;
@@ -176,9 +195,11 @@ export class Program {
           if (tokens.length > 0 && exec.graph.incremental && reading > this.ctx) throw new ContextFull();
           // Buffers of device values nothing refers to any more go back to the pool first.
           this.pool.collect([...deviceValues([...live(), ...inputs]), ...[...this.executors.values()].flatMap((e) => e.liveValues())]);
+          profiler?.startGraphRun(tokens.length === 0 ? 'prefill' : 'decode');
           const t = performance.now();
-          await this.untilDoneOrStopped(exec.run(dims, inputs as InputValue[]), io.signal);
+          await this.untilDoneOrStopped(exec.run(dims, inputs as InputValue[], { signal: io.signal, onRows: io.onPrefill }), io.signal);
           step.ms += performance.now() - t;
+          profiler?.endGraphRun();
           step.seq = Math.max(step.seq, exec.lastSeq);
           step.rows = Math.max(step.rows, exec.lastRows);
           // The graph that samples a token ends a generation step (the graphs since the last one
@@ -205,7 +226,10 @@ export class Program {
       }
       else if (e instanceof ContextFull) stopped = 'context';
       else throw e;
+    } finally {
+      for (const e of this.executors.values()) e.profiler = undefined;
     }
+    const profile = await profiler?.finish(performance.now() - started, decode.tokens, stopped === 'stopped');
     const last = tokens.length ? tokens[tokens.length - 1] : undefined;
     // The EOS token ends generation; it is not part of the text.
     const generated = last !== undefined && last === eos ? tokens.slice(0, -1) : tokens;
@@ -221,6 +245,7 @@ export class Program {
         prefill_tok_s: round(prefill.ms ? (prefill.tokens * 1000) / prefill.ms : 0),
         decode_tok_s: round(decode.ms ? (decode.tokens * 1000) / decode.ms : 0),
       },
+      ...(profile ? { profile } : {}),
     };
   }
 

@@ -18,12 +18,30 @@ export interface AttentionSpec {
    * sum first, so it walks the keys three times (max, sum, output) instead of once.
    */
   llamaCppF16: boolean;
+  /**
+   * With llamaCppF16: each thread keeps the scores of its keys (lid, lid + 64, ...) in a private
+   * array of this many slots, so they are computed once, not once per walk; a power of two of at
+   * least ceil(keys / 64) (see attentionSlots).
+   */
+  slots?: number;
+}
+
+/** Slots for `keys` keys: a power of two, so a growing context compiles few kernels. */
+export function attentionSlots(keys: number): number {
+  let n = 1;
+  while (n * 64 < keys) n *= 2;
+  return n;
 }
 
 export function attentionKernel(s: AttentionSpec): Kernel {
-  return memo(`attention:${s.nHead}:${s.nKvHead}:${s.headDim}:${s.llamaCppF16}`, () => {
+  const slots = s.llamaCppF16 ? s.slots ?? 1 : 0;
+  return memo(`attention:${s.nHead}:${s.nKvHead}:${s.headDim}:${s.llamaCppF16}:${slots}`, () => {
     const tile = 64;
     const dimsPerThread = Math.ceil(s.headDim / tile);
+    // Head dims below the tile: the threads split into groups of HDP (head_dim to a power of two),
+    // each group walks every G-th key of a tile, and the groups' sums meet at the end.
+    const hdp = s.headDim < tile ? 2 ** Math.ceil(Math.log2(s.headDim)) : tile;
+    const groups = tile / hdp;
     const wgsl = `${attentionParams.wgsl}
 @group(0) @binding(0) var<storage, read> q: array<f32>;       // (seq, NH, HD)
 @group(0) @binding(1) var<storage, read> k: array<f32>;       // (ctx, NKV, HD) from k_off
@@ -36,8 +54,12 @@ const HD = ${s.headDim}u;
 const GROUP = ${s.nHead / s.nKvHead}u;
 const TILE = ${tile}u;
 const DPT = ${dimsPerThread}u;  // output dims per thread
+const HDP = ${hdp}u;            // threads of a group: one output dim each (when HD < TILE)
+const G = ${groups}u;           // groups, each walking every G-th key
+${slots ? `const SLOTS = ${slots}u;        // keys (scores) per thread` : ''}
 var<workgroup> qs: array<f32, HD>;
 var<workgroup> w: array<f32, TILE>;  // the tile's scores, then their weights
+${groups > 1 && s.llamaCppF16 ? 'var<workgroup> part: array<f32, TILE>; // (G, HDP) sums of the groups' : ''}
 ${s.llamaCppF16 ? ROUND_F16 : ''}
 // scale * q . k_j, q from qs
 fn score(j: u32, kvh: u32) -> f32 {
@@ -58,14 +80,10 @@ fn score(j: u32, kvh: u32) -> f32 {
   workgroupBarrier();
   let len = p.pos0 + i + 1u;   // keys 0..pos0+i
   var acc: array<f32, DPT>;
-${s.llamaCppF16 ? THREE_PASS : ONLINE}
-  for (var c = 0u; c < DPT; c++) {
-    let d = lid.x + c * TILE;
-    if (d < HD) { out[qb + d] = ${s.llamaCppF16 ? 'acc[c]' : 'acc[c] / l'}; }
-  }
+${s.llamaCppF16 ? threePass(groups > 1) : ONLINE}
 }`;
     return {
-      name: `attention_h${s.nHead}_kv${s.nKvHead}_d${s.headDim}${s.llamaCppF16 ? '_f16' : ''}`,
+      name: `attention_h${s.nHead}_kv${s.nKvHead}_d${s.headDim}${s.llamaCppF16 ? `_f16_s${slots}` : ''}`,
       wgsl,
       bindings: ['read', 'read', 'read', 'read_write', 'uniform'],
     };
@@ -102,38 +120,69 @@ const ONLINE = `
     }
     m = mt;
     workgroupBarrier(); // the tile's weights are read before the next tile overwrites them
+  }
+  for (var c = 0u; c < DPT; c++) {
+    let d = lid.x + c * TILE;
+    if (d < HD) { out[qb + d] = acc[c] / l; }
   }`;
 
 // llama.cpp's order: the max, the sum of exp(score - max), then f16(exp(score - max) / sum) times V.
-const THREE_PASS = `
+// Each thread's scores are computed once, into sc; the walks after the first read them from there.
+function threePass(grouped: boolean): string {
+  const pv = grouped
+    ? `    let d = lid.x % HDP;
+    if (d < HD) {
+      for (var u = lid.x / HDP; u < n; u += G) { acc[0] += w[u] * v[p.v_off + ((t0 + u) * NKV + kvh) * HD + d]; }
+    }`
+    : `    for (var u = 0u; u < n; u++) {
+      let vb = p.v_off + ((t0 + u) * NKV + kvh) * HD;
+      for (var c = 0u; c < DPT; c++) {
+        let d = lid.x + c * TILE;
+        if (d < HD) { acc[c] += w[u] * v[vb + d]; }
+      }
+    }`;
+  const write = grouped
+    ? `  part[lid.x] = acc[0];
+  workgroupBarrier();
+  if (lid.x < HD) {
+    var o = 0.0;
+    for (var g = 0u; g < G; g++) { o += part[g * HDP + lid.x]; }
+    out[qb + lid.x] = o;
+  }`
+    : `  for (var c = 0u; c < DPT; c++) {
+    let d = lid.x + c * TILE;
+    if (d < HD) { out[qb + d] = acc[c]; }
+  }`;
+  return `
+  var sc: array<f32, SLOTS>;
   var ml = -3.0e38;
-  for (var j = lid.x; j < len; j += TILE) { ml = max(ml, score(j, kvh)); }
+  for (var i = 0u; i * TILE + lid.x < len; i++) {
+    let s = score(i * TILE + lid.x, kvh);
+    sc[i] = s;
+    ml = max(ml, s);
+  }
   w[lid.x] = ml;
   workgroupBarrier();
   var mx = -3.0e38;
   for (var u = 0u; u < TILE; u++) { mx = max(mx, w[u]); }
   workgroupBarrier();
   var sl = 0.0;
-  for (var j = lid.x; j < len; j += TILE) { sl += exp(score(j, kvh) - mx); }
+  for (var i = 0u; i * TILE + lid.x < len; i++) { sl += exp(sc[i] - mx); }
   w[lid.x] = sl;
   workgroupBarrier();
   var sum = 0.0;
   for (var u = 0u; u < TILE; u++) { sum += w[u]; }
   let inv = 1.0 / sum;
   workgroupBarrier();
-  for (var t0 = 0u; t0 < len; t0 += TILE) {
-    let j = t0 + lid.x;
+  for (var i = 0u; i * TILE < len; i++) {
+    let t0 = i * TILE;
     var wj = 0.0;
-    if (j < len) { wj = round_f16(exp(score(j, kvh) - mx) * inv); }
+    if (t0 + lid.x < len) { wj = round_f16(exp(sc[i] - mx) * inv); }
     w[lid.x] = wj;
     workgroupBarrier();
     let n = min(TILE, len - t0);
-    for (var u = 0u; u < n; u++) {
-      let vb = p.v_off + ((t0 + u) * NKV + kvh) * HD;
-      for (var c = 0u; c < DPT; c++) {
-        let d = lid.x + c * TILE;
-        if (d < HD) { acc[c] += w[u] * v[vb + d]; }
-      }
-    }
+${pv}
     workgroupBarrier();
-  }`;
+  }
+${write}`;
+}

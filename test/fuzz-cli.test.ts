@@ -24,7 +24,7 @@ import { TlcError } from '../runtime/errors.ts';
 
 // Each command's own flags (mostly), and some of any command's or none.
 const FLAGS: Record<string, string[]> = {
-  run: ['--prompt', '-p', '--max-tokens', '-n', '--temperature', '-t', '--top-k', '--top-p', '--seed', '--ctx', '--arg', '--arg', '--json', '--model', '-m', '--no-seed', '--no-json'],
+  run: ['--prompt', '-p', '--max-tokens', '-n', '--temperature', '-t', '--top-k', '--top-p', '--seed', '--ctx', '--arg', '--arg', '--json', '--profile', '--model', '-m', '--no-seed', '--no-json'],
   build: ['--model', '-m', '--out', '-o', '--arg', '--arg'],
   synth: ['--layers', '--embd', '--heads', '--kv-heads', '--ff', '--vocab', '--ctx', '--type', '--tied', '--seed', '--no-tied'],
   tokenize: ['--model', '--text', '--decode', '--special', '--bos', '--no-bos'],

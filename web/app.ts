@@ -3,33 +3,38 @@
 //
 // The page compiles examples/chat.tl (copied beside it as chat.tl) for the model and runs it, in the page.
 //
-// URL mode, for demos and tests: ?model=URL&prompt=TEXT&max_tokens=N&temperature=T&seed=S&top_k=K&top_p=P&autorun=1
+// URL mode, for demos and tests: ?model=URL&prompt=TEXT&max_tokens=N&temperature=T&seed=S&top_k=K&top_p=P&profile=1&autorun=1
 // loads the model on open and, with autorun=1, runs the prompt; the outcome goes into #result as JSON,
-// {"tokens": [...], "text": "...", "timings": {...}} or {"error": "..."}, so a test never waits forever.
-// <body data-state> tells where the page is: starting, no-webgpu, ready, loading, loaded, generating, error.
-import { blobSource, openDevice, urlSource, type ByteSource, type Gpu } from './lib.ts';
-import { generate, limitProblems, loadModel, readModel, type Generation, type LoadedModel, type ModelHeader } from './generate.ts';
+// {"tokens": [...], "text": "...", "timings": {...}, "profile"?: {...}} or {"error": "..."}, so a test never waits forever.
+// ?bench=1 (with bench_prompt=N&bench_tokens=T) benchmarks the model once it has loaded; the result goes into #bench-json.
+// <body data-state> tells where the page is: starting, no-webgpu, ready, loading, loaded, generating, benchmarking, error.
+import { blobSource, formatProfile, openDevice, urlSource, type ByteSource, type Gpu, type ModelBenchResult } from './lib.ts';
+import { bench, generate, limitProblems, loadModel, readModel, type Generation, type LoadedModel, type ModelHeader } from './generate.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const query = new URLSearchParams(location.search);
-const urlMode = query.has('model') || query.has('autorun');
+const urlMode = query.has('model') || query.has('autorun') || query.has('bench');
 
 let gpu: Gpu | undefined;
 let model: LoadedModel | undefined;
 let programText: string | undefined; // examples/chat.tl, copied beside the page by the build
-let busy = false;                     // loading or generating
+let busy = false;                     // loading, generating or benchmarking
 let stopper: AbortController | undefined;
 
 // URL parameter -> the input that holds it.
-const PARAMS = [['max_tokens', 'max-tokens'], ['temperature', 'temperature'], ['top_k', 'top-k'], ['top_p', 'top-p'], ['seed', 'seed']] as const;
+const PARAMS = [
+  ['max_tokens', 'max-tokens'], ['temperature', 'temperature'], ['top_k', 'top-k'], ['top_p', 'top-p'], ['seed', 'seed'],
+  ['bench_prompt', 'bench-prompt'], ['bench_tokens', 'bench-tokens'],
+] as const;
 
-type State = 'starting' | 'no-webgpu' | 'ready' | 'loading' | 'loaded' | 'generating' | 'error';
+type State = 'starting' | 'no-webgpu' | 'ready' | 'loading' | 'loaded' | 'generating' | 'benchmarking' | 'error';
 
 function setState(state: State): void {
   document.body.dataset.state = state;
   const canLoad = Boolean(gpu) && !busy;
   for (const id of ['file', 'url', 'load', 'served']) $<HTMLInputElement>(id).disabled = !canLoad;
   $<HTMLButtonElement>('send').disabled = !model || busy;
+  $<HTMLButtonElement>('bench').disabled = !model || busy;
   $<HTMLButtonElement>('stop').disabled = state !== 'generating';
 }
 
@@ -40,6 +45,7 @@ async function main(): Promise<void> {
     if (query.has(param)) $<HTMLInputElement>(id).value = query.get(param)!;
   }
   if (query.has('prompt')) $<HTMLTextAreaElement>('prompt').value = query.get('prompt')!;
+  if (query.get('profile') === '1') $<HTMLInputElement>('profile').checked = true;
 
   programText = await showProgram();
   gpu = await startGpu();
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
       $<HTMLTextAreaElement>('prompt').value = '';
       await chat(query.get('prompt') ?? '');
     }
+    if (query.get('bench') === '1') await runBench();
   }
 }
 
@@ -172,6 +179,7 @@ async function chat(prompt: string): Promise<void> {
   addMessage('user', prompt);
   const reply = addMessage('assistant', '');
   $('speed').textContent = 'reading the prompt…';
+  $('profile-table').hidden = true;
   const start = performance.now();
   let pieces = 0;
   const write = (text: string) => {
@@ -191,11 +199,15 @@ async function chat(prompt: string): Promise<void> {
       prompt, max_tokens: numberIn('max-tokens'), temperature: numberIn('temperature'),
       top_k: numberIn('top-k'), top_p: numberIn('top-p'), seed: numberIn('seed'),
     };
-    const r = await generate(model, params, { write, signal: stopper.signal }, gpu);
+    const r = await generate(model, params, { write, signal: stopper.signal }, gpu, { profile: $<HTMLInputElement>('profile').checked });
     $('speed').textContent = describeRun(r);
+    if (r.profile) {
+      $('profile-table').textContent = formatProfile(r.profile).trim();
+      $('profile-table').hidden = false;
+    }
     busy = false;
     setState('loaded');
-    if (urlMode) writeResult({ prompt_tokens: r.prompt_tokens, tokens: r.tokens, text: r.text, stopped_by: r.stopped_by, timings: r.timings });
+    if (urlMode) writeResult({ prompt_tokens: r.prompt_tokens, tokens: r.tokens, text: r.text, stopped_by: r.stopped_by, timings: r.timings, ...(r.profile ? { profile: r.profile } : {}) });
   } catch (e) {
     busy = false;
     fail(e, reply);
@@ -207,6 +219,62 @@ function describeRun(r: Generation): string {
   const stopped = { eos: 'end of text', max_tokens: 'max tokens', stopped: 'stopped', end: 'program ended', context: 'context full' }[r.stopped_by];
   return `${r.tokens.length} tokens (${stopped}): prompt ${r.prompt_tokens} tokens at ${t.prefill_tok_s.toFixed(1)} tok/s, ` +
     `generation ${t.decode_tok_s.toFixed(1)} tok/s`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benchmarking: decode speed beside the adapter's streaming-read roofline (runtime/bench-model.ts)
+
+async function runBench(): Promise<void> {
+  if (!model || !gpu || busy) return;
+  const log = $('bench-log');
+  log.textContent = '';
+  log.hidden = false;
+  $('bench-table').hidden = true;
+  $('bench-json').textContent = '';
+  const say = (line: string) => {
+    log.append(line + '\n');
+    log.scrollTop = log.scrollHeight;
+  };
+  busy = true;
+  setState('benchmarking');
+  try {
+    const promptTokens = numberIn('bench-prompt'), tokens = numberIn('bench-tokens');
+    const start = performance.now();
+    const r = await bench(gpu, model.header, programText, { promptTokens, tokens, say });
+    say(`done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    showBench(r);
+    $('bench-json').textContent = JSON.stringify(r);
+    busy = false;
+    setState('loaded');
+  } catch (e) {
+    busy = false;
+    $('bench-json').textContent = JSON.stringify({ error: message(e) });
+    say(`failed: ${message(e)}`);
+    fail(e);
+  }
+}
+
+function showBench(r: ModelBenchResult): void {
+  const rows: [string, string][] = [
+    ['prompt, decoded', `${r.prompt_tokens} tokens, ${r.tokens} tokens`],
+    ['prefill', `${r.prefill_tok_s.toFixed(1)} tok/s`],
+    ['decode', `${r.decode_tok_s.toFixed(1)} tok/s (${r.decode_ms_per_token.toFixed(2)} ms/token)`],
+    ['weights per token', formatBytes(r.weight_bytes_per_token)],
+    ['decode reads', `${r.decode_gb_s.toFixed(2)} GB/s`],
+    ['roofline (streaming read)', `${r.roofline_gb_s.toFixed(2)} GB/s (${r.roofline_kernel})`],
+    ['of roofline', `${r.roofline_pct.toFixed(1)}%`],
+    ['prefill / decode', `${r.prefill_x_decode.toFixed(2)}×`],
+  ];
+  if (r.short) {
+    rows.push(['flatness', `${r.short.long_over_short.toFixed(2)}× the ms/token after a ${r.short.prompt_tokens}-token prompt (${r.short.decode_ms_per_token.toFixed(2)} ms)`]);
+  }
+  const table = $('bench-table');
+  table.replaceChildren(...rows.map(([k, v]) => {
+    const tr = el('tr');
+    tr.append(el('th', { textContent: k }), el('td', { textContent: v }));
+    return tr;
+  }));
+  table.hidden = false;
 }
 
 function addMessage(who: 'user' | 'assistant', text: string): HTMLElement {
@@ -256,6 +324,7 @@ function wireControls(): void {
     if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); $<HTMLFormElement>('prompt-form').requestSubmit(); }
   });
   $('stop').addEventListener('click', () => stopper?.abort());
+  $('bench').addEventListener('click', () => void runBench());
 
   window.addEventListener('unhandledrejection', (ev) => fail(ev.reason));
   window.addEventListener('error', (ev) => fail(ev.error ?? ev.message));

@@ -1,8 +1,8 @@
 // The page's one link to the generation API: read a model's header, compile chat.tl for it and load it
 // onto the GPU, generate. The same steps as `tlc run examples/chat.tl --model M`, all in the page.
 import {
-  build, DeviceError, llamaHParams, modelInfo, Program, readGguf, TlcError,
-  type ByteSource, type DeviceInfo, type GgufFile, type Gpu, type HostValue, type LlamaHParams, type RunIo, type RunResult,
+  benchModel, build, DeviceError, llamaHParams, modelInfo, Program, readGguf, TlcError,
+  type ByteSource, type DeviceInfo, type GgufFile, type Gpu, type HostValue, type LlamaHParams, type ModelBenchResult, type RunIo, type RunOptions, type RunResult,
 } from './lib.ts';
 
 /**
@@ -67,11 +67,27 @@ export interface GenerateParams {
 
 export type Generation = RunResult;
 
-/** Runs the program once; `io.write` gets the text as it streams, `io.signal` stops it (stopped_by 'stopped'). */
-export function generate(model: LoadedModel, params: GenerateParams, io: RunIo, gpu: Gpu): Promise<Generation> {
+/**
+ * Runs the program once; `io.write` gets the text as it streams, `io.signal` stops it (stopped_by 'stopped').
+ * With `opts.profile` every kernel is timed and the result has a `profile`.
+ */
+export function generate(model: LoadedModel, params: GenerateParams, io: RunIo, gpu: Gpu, opts: RunOptions = {}): Promise<Generation> {
   const args: Record<string, HostValue> = {};
   for (const [k, v] of Object.entries(params)) if (v !== undefined) args[k] = v;
-  return deviceGuard(gpu, 'generating', () => model.program.run(args, io));
+  return deviceGuard(gpu, 'generating', () => model.program.run(args, io, opts));
+}
+
+/**
+ * Benchmarks the model: chat.tl compiled and loaded again (its own Program, freed at the end), a prompt of
+ * about `promptTokens` read, `tokens` decoded greedily, beside the adapter's streaming-read roofline.
+ */
+export async function bench(
+  gpu: Gpu, header: ModelHeader, programText: string | undefined,
+  o: { promptTokens: number; tokens: number; say(line: string): void },
+): Promise<ModelBenchResult> {
+  if (programText === undefined) throw new TlcError('There is no program to run: examples/chat.tl was absent when this page was built.');
+  return deviceGuard(gpu, `benchmarking ${header.source.name}`, () =>
+    benchModel(gpu, programText, header.source, header.file, { ...o, short: true }));
 }
 
 // ---------------------------------------------------------------------------------------------

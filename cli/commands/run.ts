@@ -5,6 +5,7 @@ import path from 'node:path';
 import { build, parseArtifact, type Artifact } from '../../compiler/artifact.ts';
 import type { HostValue } from '../../compiler/ir.ts';
 import { Program } from '../../runtime/program.ts';
+import { formatProfile } from '../../runtime/profile.ts';
 import { openNodeDevice } from '../../runtime/node/gpu.ts';
 import { TlcError } from '../../runtime/errors.ts';
 import { chooseModel, DEMO_MODEL, modelInfoAt, openModel } from '../model.ts';
@@ -27,6 +28,7 @@ interface Args {
   ctx?: string;
   arg?: string[];
   json?: boolean;
+  profile?: boolean;
 }
 
 export const runCommand: CommandModule<{}, Args> = {
@@ -42,8 +44,10 @@ export const runCommand: CommandModule<{}, Args> = {
       .option('ctx', { type: 'string', describe: "Most tokens (prompt + generated) held in the KV cache, at most the model's context" })
       .option('arg', { type: 'string', array: true, describe: 'Any other run-time parameter of the program: --arg name=value' })
       .option('json', { type: 'boolean', describe: 'Print one JSON object {prompt_tokens, tokens, text, stopped_by, timings} instead of the text' })
+      .option('profile', { type: 'boolean', describe: 'Time every kernel on the GPU (timestamp queries) and print GPU ms per kernel and op on stderr (with --json: a "profile" object)' })
       .example('$0 run --prompt "Once upon a time" --max-tokens 40 --temperature 0', 'run the last build greedily')
       .example('$0 run examples/chat.tl --model stories260K.gguf', 'build in memory and run')
+      .example('$0 run --prompt "Once upon a time" --max-tokens 20 --profile', 'where the GPU time goes, per kernel and op')
       .epilog(
         'Ctrl-C stops the generation at once and prints what was generated and the summary (exit 130); a second Ctrl-C quits without them.\n' +
           'stopped_by is eos, max_tokens, context (the context is full: raise --ctx), stopped (Ctrl-C) or end.',
@@ -78,6 +82,9 @@ export const runCommand: CommandModule<{}, Args> = {
       say('\ntlc: stopping (Ctrl-C again to quit at once)');
     };
     process.on('SIGINT', onSigint);
+    // A long prompt is read in chunks: show how far, on a terminal, and clear the line at the end.
+    const showPrefill = argv.json || !process.stderr.isTTY ? undefined : (done: number, total: number) =>
+      process.stderr.write(done < total ? `\rreading the prompt: ${done}/${total} tokens` : '\r\x1b[K');
     let result;
     try {
       result = await program.run(args, {
@@ -86,7 +93,8 @@ export const runCommand: CommandModule<{}, Args> = {
         },
         env: (n) => process.env[n],
         signal: abort.signal,
-      });
+        onPrefill: showPrefill,
+      }, { profile: argv.profile });
     } catch (e) {
       program.destroy();
       throw e;
@@ -101,6 +109,7 @@ export const runCommand: CommandModule<{}, Args> = {
       );
       if (result.stopped_by === 'context') say(`tlc: the context (${program.ctx} tokens) is full; raise --ctx to generate more.`);
     }
+    if (result.profile && !argv.json) say(formatProfile(result.profile));
     // Stopped: quit now. A graph run may still be on the GPU (a long prefill), and freeing the
     // device would wait for it; the process's end frees everything.
     if (result.stopped_by === 'stopped') process.exit(130);

@@ -9,7 +9,9 @@ export async function nodeGpu(): Promise<GPU> {
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, ... as in the browser
-  dawn = create([]) as unknown as GPU;
+  // Whole timestamps: Dawn otherwise rounds them down to 2^16 ns, coarser than most kernels here take
+  // (tlc run --profile times each dispatch; tlc bench each pass).
+  dawn = create(['disable-dawn-features=timestamp_quantization']) as unknown as GPU;
   return dawn;
 }
 

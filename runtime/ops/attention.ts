@@ -1,5 +1,5 @@
 import type { Dispatch } from '../kernels.ts';
-import { attentionKernel, attentionParams } from '../../shaders/attention.ts';
+import { attentionKernel, attentionParams, attentionSlots } from '../../shaders/attention.ts';
 import { kvWriteKernel, kvWriteParams } from '../../shaders/kv_write.ts';
 import { grid1d } from '../../shaders/common.ts';
 import { type Buf, check } from './common.ts';
@@ -27,7 +27,7 @@ export function attention(a: AttentionArgs): Dispatch[] {
   check(a.seq <= 65535 && a.nHead <= 65535, 'attention', `seq ${a.seq} or n_head ${a.nHead} above 65535`);
   if (a.seq === 0) return [];
   return [{
-    kernel: attentionKernel({ nHead: a.nHead, nKvHead: a.nKvHead, headDim: a.headDim, llamaCppF16: a.llamaCppF16 ?? false }),
+    kernel: attentionKernel({ nHead: a.nHead, nKvHead: a.nKvHead, headDim: a.headDim, llamaCppF16: a.llamaCppF16 ?? false, slots: attentionSlots(a.pos0 + a.seq) }),
     bindings: [a.q, a.k, a.v, a.out],
     params: attentionParams.pack({
       head_dim: a.headDim, seq: a.seq, pos0: a.pos0, k_off: a.kOffset ?? 0, v_off: a.vOffset ?? 0, scale: a.scale ?? 1 / Math.sqrt(a.headDim),

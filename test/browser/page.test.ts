@@ -8,6 +8,8 @@ import path from 'node:path';
 import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import type { Browser, Page } from 'playwright-core';
 import type { WebServer } from '../../web/node/server.ts';
+import type { RunProfile } from '../../runtime/profile.ts';
+import type { ModelBenchResult } from '../../runtime/bench-model.ts';
 import { synthLlama, type SynthOptions } from '../../runtime/gguf-writer.ts';
 import { runProgram } from '../support/program.ts';
 import { requireShared } from '../support/shared.ts';
@@ -230,6 +232,54 @@ describe('browser: the chat page in headless Chromium', function () {
       assert.equal(await page.locator('#send').isDisabled(), false);
       assert.equal(await page.locator('#stop').isDisabled(), true);
     });
+
+    it('with "profile" ticked: the same tokens, a profile in #result, and its table under the reply', async () => {
+      await page.locator('#profile').check();
+      await send(page, ref.prompt, { 'max-tokens': 20, temperature: 0 });
+      const result: RunJson = JSON.parse((await page.locator('#result').textContent())!);
+      assert.deepEqual(result.tokens, first.tokens);
+      const p = result.profile!;
+      assert.equal(p.timestamps, true, 'SwiftShader has timestamp-query');
+      assert.equal(p.graph_runs, 20);
+      assert.ok(p.gpu_ms! > 0 && p.gpu_ms! <= p.wall_ms, JSON.stringify(p));
+      assert.ok(p.ops.some((r) => r.name === 'linear' && r.dispatches > 0));
+      const table = await text(page, '#profile-table');
+      assert.match(table, /^profile: 20 graph runs, \d+ dispatches/);
+      assert.match(table, /^ {2}linear +\d+ +[\d.]+ +[\d.]+%$/m);
+      await page.locator('#profile').uncheck();
+      await send(page, ref.prompt, { 'max-tokens': 3, temperature: 0 });
+      assert.equal(JSON.parse((await page.locator('#result').textContent())!).profile, undefined);
+      assert.equal(await page.locator('#profile-table').isHidden(), true);
+    });
+  });
+
+  it('?bench=1: the bench table, and its JSON in #bench-json (decode beside the roofline)', async function () {
+    this.timeout(240_000);
+    requireShared(this, 'stories260K.gguf');
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${server.url}?model=models/stories260K.gguf&bench=1&bench_prompt=12&bench_tokens=3`);
+    await page.waitForFunction(() => document.querySelector('#bench-json')?.textContent || document.querySelector('#result')?.textContent, null, { timeout: 240_000, polling: 100 });
+    assert.deepEqual(problems, [], 'uncaught errors in the page');
+    const r: ModelBenchResult = JSON.parse((await page.locator('#bench-json').textContent()) || (await page.locator('#result').textContent())!);
+    assert.equal((r as { error?: string }).error, undefined);
+    assert.equal(r.tokens, 2, 'the first of 3 tokens comes from the prefill');
+    assert.ok(r.prompt_tokens > 1 && r.prompt_tokens <= 12, `prompt ${r.prompt_tokens} tokens`);
+    for (const k of ['prefill_tok_s', 'decode_tok_s', 'decode_ms_per_token', 'weight_bytes_per_token', 'decode_gb_s', 'roofline_gb_s', 'roofline_pct', 'prefill_x_decode'] as const) {
+      assert.ok(r[k] > 0, `${k} ${r[k]}`);
+    }
+    assert.ok(r.roofline_kernel.length > 0);
+    // Each number is rounded to 0.01, so the percentage is only that close to the ratio of the rounded ones.
+    const pct = (100 * r.decode_gb_s) / r.roofline_gb_s;
+    const slack = (100 * 0.005 * (1 + r.decode_gb_s / r.roofline_gb_s)) / r.roofline_gb_s + 0.006;
+    assert.ok(Math.abs(r.roofline_pct - pct) <= slack, `roofline_pct ${r.roofline_pct}, 100 * decode/roofline ${pct}`);
+    assert.equal(await state(page), 'loaded');
+    assert.equal(await page.locator('#bench').isDisabled(), false);
+    const table = await text(page, '#bench-table');
+    assert.match(table, /of roofline\s+[\d.]+%/);
+    console.log(table.split('\n').map((l) => `      ${l}`).join('\n'));
+    await page.close();
   });
 
   it('TinyStories-656K-Q8_0 (quantized weights, no shader-f16 here) at temperature 0: the first 20 tokens equal llama.cpp\'s', async function () {
@@ -324,6 +374,7 @@ interface RunJson {
   text: string;
   stopped_by: string;
   timings: { load_ms: number; prefill_ms: number; decode_ms: number; prefill_tok_s: number; decode_tok_s: number };
+  profile?: RunProfile;
 }
 
 async function outputFile(name: string): Promise<string> {

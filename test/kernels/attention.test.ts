@@ -63,6 +63,9 @@ describe('attention kernel', () => {
   for (const c of [
     { seq: 4, pos0: 0, nHead: 4, nKvHead: 2, headDim: 16 },
     { seq: 1, pos0: 150, nHead: 2, nKvHead: 1, headDim: 64 },
+    { seq: 1, pos0: 300, nHead: 4, nKvHead: 2, headDim: 8 },   // 8 groups of 8 threads, 5 slots of scores
+    { seq: 3, pos0: 129, nHead: 2, nKvHead: 2, headDim: 128 }, // two output dims per thread
+    { seq: 70, pos0: 0, nHead: 2, nKvHead: 1, headDim: 12 },   // a group of 16 threads, 4 of them idle
   ]) {
     it(`llama.cpp's f16 rounding of q and the weights: ${JSON.stringify(c)}`, async () => {
       const r = await gpuRunner(), rng = new Rng(c.pos0 + 17), ctx = c.pos0 + c.seq;
@@ -74,7 +77,7 @@ describe('attention kernel', () => {
       assertClose(got, ref.attention(q, k, v, { ...c, llamaCppF16: true }), F16_TOL, 'out');
       // and it is not the unrounded result
       const plain = ref.attention(q, k, v, c);
-      assert.ok(got.some((x, i) => Math.abs(x - plain[i]) > 1e-4), 'differs from f32 attention');
+      assert.ok(got.some((x, i) => Math.abs(x - plain[i]) > 10 * F16_TOL.atol), 'differs from f32 attention by more than the tolerance');
     });
   }
 
