@@ -86,8 +86,15 @@ export async function bench(
   o: { promptTokens: number; tokens: number; say(line: string): void },
 ): Promise<ModelBenchResult> {
   if (programText === undefined) throw new TlcError('There is no program to run: examples/chat.tl was absent when this page was built.');
+  if (!(Number.isInteger(o.promptTokens) && o.promptTokens >= 1)) throw new TlcError(`Bench: prompt tokens must be a whole number >= 1, not ${o.promptTokens}.`);
+  if (!(Number.isInteger(o.tokens) && o.tokens >= 2)) throw new TlcError(`Bench: tokens must be a whole number >= 2 (the first comes from the prompt), not ${o.tokens}.`);
+  // As `tlc bench --model`: a context just big enough (the chat template and BOS add a few tokens), at least 256.
+  const trained = header.hparams.n_ctx_train;
+  const need = o.promptTokens + o.tokens + 8;
+  if (need > trained) throw new TlcError(`Bench: ${o.promptTokens} prompt tokens and ${o.tokens} tokens do not fit in the model's context (${trained} tokens).`);
+  const ctx = Math.min(trained, Math.max(256, need));
   return deviceGuard(gpu, `benchmarking ${header.source.name}`, () =>
-    benchModel(gpu, programText, header.source, header.file, { ...o, short: true }));
+    benchModel(gpu, programText, header.source, header.file, { ...o, ctx, short: true }));
 }
 
 // ---------------------------------------------------------------------------------------------

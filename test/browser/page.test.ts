@@ -279,6 +279,7 @@ describe('browser: the chat page in headless Chromium', function () {
     const table = await text(page, '#bench-table');
     assert.match(table, /of roofline\s+[\d.]+%/);
     console.log(table.split('\n').map((l) => `      ${l}`).join('\n'));
+    await page.screenshot({ path: await outputFile('bench.png'), fullPage: true });
     await page.close();
   });
 
