@@ -14,9 +14,16 @@ export interface BenchCase {
   label: string;  // "Q8_0 K=2048 N=2048 M=1"
   bytes: number;  // bytes one call must read at least (weights), for GB/s
   flops: number;  // for GFLOP/s (0 when it means nothing)
-  /** Creates the buffers and returns one call's dispatches. */
-  setup(runner: KernelRunner): Dispatch[];
+  /**
+   * Creates the buffers and returns the dispatches of one call for each copy of the weights: calls
+   * cycle through copies that together exceed the CPU's caches (COLD_BYTES), so every call reads its
+   * weights from memory, as a model's layers do.
+   */
+  setup(runner: KernelRunner): { calls: Dispatch[][]; buffers: GPUBuffer[] };
 }
+
+/** Weight copies in a case add up to at least this: more than the last-level cache of a CPU. */
+export const COLD_BYTES = 64 << 20;
 
 export interface BenchResult {
   kernel: string;
@@ -46,10 +53,10 @@ export const BENCH_KERNELS: Record<string, (o: BenchOptions) => BenchCase[]> = {
     bytes: tensorBytes(type, K * N),
     flops: 2 * o.M * K * N,
     setup(runner) {
-      const w = randomWeight(runner, type, K, N);
       const x = runner.storage(randomFloats(o.M * K, 1)); // (M, K)
       const y = runner.storage(o.M * N * 4);               // (M, N)
-      return linear({ x, w, y, M: o.M });
+      const ws = weightCopies(runner, type, K, N);
+      return { calls: ws.map((w) => linear({ x, w, y, M: o.M })), buffers: [x, y, ...ws.map((w) => w.chunks[0].buffer)] };
     },
   }))),
   embedding: (o) => o.types.flatMap((type) => o.shapes.map(([K, N]): BenchCase => ({
@@ -58,10 +65,10 @@ export const BENCH_KERNELS: Record<string, (o: BenchOptions) => BenchCase[]> = {
     bytes: o.M * tensorBytes(type, K),
     flops: 0,
     setup(runner) {
-      const table = randomWeight(runner, type, K, N);
       const ids = runner.storage(Uint32Array.from({ length: o.M }, (_, i) => (i * 7919) % N)); // (seq)
       const y = runner.storage(o.M * K * 4);                                                    // (seq, K)
-      return embedding({ table, ids, y, seq: o.M });
+      const tables = weightCopies(runner, type, K, N);
+      return { calls: tables.map((table) => embedding({ table, ids, y, seq: o.M })), buffers: [ids, y, ...tables.map((t) => t.chunks[0].buffer)] };
     },
   }))),
 };
@@ -82,12 +89,12 @@ export async function runBench(gpu: Gpu, cases: BenchCase[], iters: number, onRe
   const runner = new KernelRunner(gpu);
   const results: BenchResult[] = [];
   for (const c of cases) {
-    const dispatches = c.setup(runner);
-    await runner.runAll(dispatches);
-    const uniforms = dispatches.map((d) => (d.params ? runner.uniform(d.params) : undefined));
+    const { calls, buffers } = c.setup(runner);
+    await runner.runAll(calls[0]);
+    const uniforms = calls[0].map((d) => (d.params ? runner.uniform(d.params) : undefined)); // the same for every copy
     const record = (pass: GPUComputePassEncoder) => {
       for (let i = 0; i < iters; i++) {
-        dispatches.forEach((d, j) => runner.dispatch(pass, d.kernel, uniforms[j] ? [...d.bindings, uniforms[j]!] : d.bindings, d.workgroups));
+        calls[i % calls.length].forEach((d, j) => runner.dispatch(pass, d.kernel, uniforms[j] ? [...d.bindings, uniforms[j]!] : d.bindings, d.workgroups));
       }
     };
     let best = Infinity;
@@ -99,21 +106,25 @@ export async function runBench(gpu: Gpu, cases: BenchCase[], iters: number, onRe
     };
     results.push(result);
     onResult(result);
-    for (const u of uniforms) u?.destroy();
+    for (const b of [...uniforms, ...buffers]) b?.destroy();
   }
   return results;
 }
 
 // ---- test data ----
 
-/** N rows of K values of `type` with real-looking data: 64 quantized random rows, repeated. */
-function randomWeight(runner: KernelRunner, type: GgmlType, K: number, N: number): WeightTensor {
+/**
+ * Copies of N rows of K values of `type`, enough to add up to COLD_BYTES (at most 64), with
+ * real-looking data: 64 quantized random rows, repeated.
+ */
+function weightCopies(runner: KernelRunner, type: GgmlType, K: number, N: number): WeightTensor[] {
+  if (K % blockInfo(type).blockSize !== 0) throw new TlcError(`bench: K=${K} is not a whole number of ${typeName(type)} blocks`);
   const distinct = Math.min(N, 64);
   const pattern = quantize(type, randomFloats(distinct * K, 2)); // (distinct, K)
   const bytes = new Uint8Array(tensorBytes(type, K * N));        // (N, K)
   for (let r = 0; r < N; r += distinct) bytes.set(pattern.subarray(0, Math.min(distinct, N - r) * tensorBytes(type, K)), r * tensorBytes(type, K));
-  if (K % blockInfo(type).blockSize !== 0) throw new TlcError(`bench: K=${K} is not a whole number of ${typeName(type)} blocks`);
-  return { name: `bench.${typeName(type)}`, type, shape: [K, N], chunks: [{ buffer: runner.storage(bytes), rowStart: 0, rows: N }] };
+  const copies = Math.min(64, Math.ceil(COLD_BYTES / bytes.byteLength));
+  return Array.from({ length: copies }, () => ({ name: `bench.${typeName(type)}`, type, shape: [K, N], chunks: [{ buffer: runner.storage(bytes), rowStart: 0, rows: N }] }));
 }
 
 function randomFloats(n: number, seed: number): Float32Array {

@@ -61,6 +61,12 @@ ${layout.load('rowByte', 'u')}
 const seq = (n: number, f: (i: number) => string, sep: string, from = 0) => Array.from({ length: n }, (_, i) => f(from + i)).join(sep);
 /** hsum(Σ terms): sums of vec4 products, then the four lanes. */
 const hsum = (n: number, term: (i: number) => string, from = 0) => `hsum(${seq(n, term, ' + ', from)})`;
+/** hsum(Σ_i a(i) * b(i)) as a chain of fma (one instruction a product where the CPU has FMA). */
+const fmaSum = (n: number, a: (i: number) => string, b: (i: number) => string, from = 0): string => {
+  let e = `${a(from)} * ${b(from)}`;
+  for (let i = from + 1; i < from + n; i++) e = `fma(${a(i)}, ${b(i)}, ${e})`;
+  return `hsum(${e})`;
+};
 const words = (base: string, n: number) => seq(n, (k) => `  let v${k} = w[${base} + ${k}u];`, '\n');
 const xyzw = (k: number) => 'xyzw'[k];
 
@@ -79,6 +85,9 @@ fn i8x4(v: u32) -> vec4f { // four int8s, little endian
   return vec4f((vec4i(bitcast<i32>(v)) << vec4u(24u, 16u, 8u, 0u)) >> vec4u(24u));
 }
 fn lo4(v: u32) -> vec4f { return vec4f((vec4u(v) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(15u)); }
+fn s4x4(v: u32, hi: u32) -> vec4f { // the signed nibbles of bytes 0..3, low (hi = 0) or high (hi = 1)
+  return vec4f((vec4i(bitcast<i32>(v)) << (vec4u(28u, 20u, 12u, 4u) - 4u * hi)) >> vec4u(28u));
+}
 fn hi4(v: u32) -> vec4f { return vec4f((vec4u(v) >> vec4u(4u, 12u, 20u, 28u)) & vec4u(15u)); }
 fn i6x4(v: u32) -> vec4f { // four 6-bit signed ints, one in the low bits of each byte
   return vec4f((vec4i(bitcast<i32>(v)) << vec4u(26u, 18u, 10u, 2u)) >> vec4u(26u));
@@ -128,7 +137,7 @@ const LAYOUTS: Partial<Record<GgmlType, (K: number) => Layout>> = {
       unit: 64, word: 'u32',
       load: (rb, u) => `  let i = (${rb} >> 2u) + ${u} * 17u;\n${words('i', 17)}\n  let da = unpack2x16float(v0).x;\n  let db = unpack2x16float(v8).y;`,
       value: (k) => `${q(k)} * ${k < 8 ? 'da' : 'db'}`,
-      dot: (x) => `da * ${hsum(8, (k) => `${q(k)} * ${x(k)}`)} + db * ${hsum(8, (k) => `${q(k)} * ${x(k)}`, 8)}`,
+      dot: (x) => `da * ${fmaSum(8, q, x)} + db * ${fmaSum(8, q, x, 8)}`,
     };
   },
 
@@ -146,12 +155,16 @@ const LAYOUTS: Partial<Record<GgmlType, (K: number) => Layout>> = {
         dot: (x) => `d * ${hsum(8, (k) => `${q(k)} * ${x(k)}`)}`,
       };
     }
-    const q = (k: number) => (k < 8 ? nib(k, (j) => `funnel(v${j}, v${j + 1})`) : nib(k - 8, (j) => `v${j + 5}`));
+    // The nibble words are XORed with 0x88888888: each nibble n becomes n ^ 8, whose value as a
+    // signed 4-bit number is n - 8, so a left and an arithmetic right shift give q - 8 directly.
+    const sq = (k: number) => (k < 8 ? `s4x4(s${k & 3}, ${k >> 2}u)` : `s4x4(s${(k & 3) + 4}, ${(k - 8) >> 2}u)`);
     return {
       unit: 64, word: 'u32',
-      load: (rb, u) => `  let i = (${rb} >> 2u) + ${u} * 9u;\n${words('i', 9)}\n  let da = unpack2x16float(v0).x;\n  let db = unpack2x16float(v4).y;`,
-      value: (k) => `${q(k)} * ${k < 8 ? 'da' : 'db'}`,
-      dot: (x) => `da * ${hsum(8, (k) => `${q(k)} * ${x(k)}`)} + db * ${hsum(8, (k) => `${q(k)} * ${x(k)}`, 8)}`,
+      load: (rb, u) => `  let i = (${rb} >> 2u) + ${u} * 9u;\n${words('i', 9)}\n  let da = unpack2x16float(v0).x;\n  let db = unpack2x16float(v4).y;
+${seq(4, (j) => `  let s${j} = funnel(v${j}, v${j + 1}) ^ 0x88888888u;`, '\n')}
+${seq(4, (j) => `  let s${j + 4} = v${j + 5} ^ 0x88888888u;`, '\n')}`,
+      value: (k) => `${sq(k)} * ${k < 8 ? 'da' : 'db'}`,
+      dot: (x) => `da * ${fmaSum(8, sq, x)} + db * ${fmaSum(8, sq, x, 8)}`,
     };
   },
 

@@ -26,13 +26,22 @@ export interface MatmulSpec {
   mTile: number;         // MT: rows of x per workgroup, 1 for decode
   threadsPerRow: number; // TK: a power of two from 1 to 64
   subgroups: boolean;    // share x loads with subgroupBroadcast (used when TK = 1)
+  /**
+   * R: weight rows each thread covers when TK = 1 and MT = 1 (default 1). Its x loads and their
+   * broadcasts serve all R rows: on lavapipe a load of x costs as much as a load of weights.
+   */
+  rowsPerThread?: number;
 }
 
 export const MATMUL_THREADS = 64;
 
 /** Weight rows one workgroup covers. */
 export function matmulRowsPerGroup(spec: MatmulSpec): number {
-  return MATMUL_THREADS / spec.threadsPerRow;
+  return (MATMUL_THREADS / spec.threadsPerRow) * rowsPerThread(spec);
+}
+
+function rowsPerThread(spec: MatmulSpec): number {
+  return spec.threadsPerRow === 1 && spec.mTile === 1 ? spec.rowsPerThread ?? 1 : 1;
 }
 
 export function matmulKernel(spec: MatmulSpec): Kernel {
@@ -40,7 +49,8 @@ export function matmulKernel(spec: MatmulSpec): Kernel {
   const subgroups = spec.subgroups && TK === 1;
   const c = codec(type, K);
   const u4 = c.unit / 4;
-  const rows = MATMUL_THREADS / TK;
+  const R = rowsPerThread(spec);
+  const rows = (MATMUL_THREADS / TK) * R;
   const each = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
   const list = (n: number, f: (i: number) => string) => each(n, f, ', ');
 
@@ -100,16 +110,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (m0 >= p.M) { return; }
   let r = lid / TK;
   let kt = lid % TK;
+  // Thread r covers rows row, row + ${MATMUL_THREADS}, ... (R of them). A row past N repeats the
+  // last one, so control flow stays uniform; it is not written.
   let row = (tile % ROW_TILES) * ROWS + r;
-  // A row past N repeats the last one, so control flow stays uniform; it is not written.
-  let rb = min(row, N - 1u) * ROW_BYTES;
+${each(R, (k) => `  let rb${k} = min(row + ${k * MATMUL_THREADS}u, N - 1u) * ROW_BYTES;`)}
 ${subgroups ? `  let xlane = lane & ${lanes - 1}u;\n` : ''}${MT === 1 ? `  let xr = m0 * K;
-  var acc = 0.0;
+${each(R, (k) => `  var acc${k} = 0.0;`)}
   for (var u = ${first}; u < UNITS; u += TK) {
     ${xLoads}
-${c.load('rb', 'u')}
-    acc += ${c.dot(xAt)};
-  }` : `  // The loop over x rows is not unrolled, so the kernel stays small (lavapipe compiles it fast).
+${each(R, (k) => `    {\n${c.load(`rb${k}`, 'u')}\n    acc${k} += ${c.dot(xAt)};\n    }`)}
+  }
+  var acc = acc0;` : `  // The loop over x rows is not unrolled, so the kernel stays small (lavapipe compiles it fast).
+  let rb = rb0;
   let mn = min(MT, p.M - m0);
   var acc: array<f32, ${MT}>;
   for (var u = ${first}; u < UNITS; u += TK) {
@@ -120,12 +132,12 @@ ${c.load('rb', 'u')}
     }
   }`}
 ${reduce}
-  if (row >= N) { return; }
-${MT === 1 ? '  y[m0 * YS + p.col0 + row] = acc;' : '  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = acc[m]; }'}
+${MT === 1 ? each(R, (k) => `  if (row + ${k * MATMUL_THREADS}u < N) { y[m0 * YS + p.col0 + row + ${k * MATMUL_THREADS}u] = acc${k === 0 ? '' : k}; }`) : `  if (row >= N) { return; }
+  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = acc[m]; }`}
 }
 `;
   return {
-    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}_t${TK}${subgroups ? '_sg' : ''}`,
+    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}_t${TK}${R > 1 ? `_r${R}` : ''}${subgroups ? '_sg' : ''}`,
     wgsl,
     bindings: ['read', 'read', 'read_write', 'uniform'],
     features: subgroups ? ['subgroups'] : undefined,
