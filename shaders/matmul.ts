@@ -31,6 +31,8 @@ export interface MatmulSpec {
    * broadcasts serve all R rows: on lavapipe a load of x costs as much as a load of weights.
    */
   rowsPerThread?: number;
+  /** The same for MT > 1 (prefill): each x load then serves MT rows of x times R weight rows. */
+  prefillRowsPerThread?: number;
 }
 
 export const MATMUL_THREADS = 64;
@@ -41,7 +43,17 @@ export function matmulRowsPerGroup(spec: MatmulSpec): number {
 }
 
 function rowsPerThread(spec: MatmulSpec): number {
-  return spec.threadsPerRow === 1 && spec.mTile === 1 ? spec.rowsPerThread ?? 1 : 1;
+  if (spec.threadsPerRow !== 1) return 1;
+  if (spec.mTile === 1) return spec.rowsPerThread ?? 1;
+  // Each row's decoded unit is held across the loop over x rows: units of more than 36 bytes
+  // (Q8_0's 68, F32's 64) take half as many rows, or they spill (measured on lavapipe).
+  const R = spec.prefillRowsPerThread ?? 1;
+  return unitBytes(spec) > 36 ? Math.max(1, R >> 1) : R;
+}
+
+function unitBytes(spec: MatmulSpec): number {
+  const c = codec(spec.type, spec.K);
+  return (c.rowBytes * c.unit) / spec.K;
 }
 
 export function matmulKernel(spec: MatmulSpec): Kernel {
@@ -121,19 +133,21 @@ ${each(R, (k) => `  var acc${k} = 0.0;`)}
 ${each(R, (k) => `    {\n${c.load(`rb${k}`, 'u')}\n    acc${k} += ${c.dot(xAt)};\n    }`)}
   }
   var acc = acc0;` : `  // The loop over x rows is not unrolled, so the kernel stays small (lavapipe compiles it fast).
-  let rb = rb0;
   let mn = min(MT, p.M - m0);
-  var acc: array<f32, ${MT}>;
+${each(R, (k) => `  var acc${k}: array<f32, ${MT}>;`)}
   for (var u = ${first}; u < UNITS; u += TK) {
-    let wv = decode(rb, u);
+${each(R, (k) => `    let wv${k} = decode(rb${k}, u);`)}
     for (var m = 0u; m < mn; m++) {
       let xv = load_x((m0 + m) * K, u${xArgs});
-      acc[m] += hsum(${each(u4, (i) => `wv[${i}] * xv[${i}]`, ' + ')});
+${each(R, (k) => `      acc${k}[m] += hsum(${each(u4, (i) => `wv${k}[${i}] * xv[${i}]`, ' + ')});`)}
     }
-  }`}
+  }
+  var acc = acc0;`}
 ${reduce}
-${MT === 1 ? each(R, (k) => `  if (row + ${k * MATMUL_THREADS}u < N) { y[m0 * YS + p.col0 + row + ${k * MATMUL_THREADS}u] = acc${k === 0 ? '' : k}; }`) : `  if (row >= N) { return; }
-  for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row] = acc[m]; }`}
+${MT === 1 ? each(R, (k) => `  if (row + ${k * MATMUL_THREADS}u < N) { y[m0 * YS + p.col0 + row + ${k * MATMUL_THREADS}u] = acc${k === 0 ? '' : k}; }`)
+  : each(R, (k) => `  if (row + ${k * MATMUL_THREADS}u < N) {
+    for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row + ${k * MATMUL_THREADS}u] = acc${k === 0 ? '' : k}[m]; }
+  }`)}
 }
 `;
   return {

@@ -69,12 +69,13 @@ describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
     ['one thread per row, plain x loads', { threadsPerRow: 1, subgroups: false }],
     ['16 threads per row (GPUs)', { threadsPerRow: 16, subgroups: false }],
     ['one row a thread, x through subgroups', { threadsPerRow: 1, subgroups: true, rowsPerThread: 1 }],
-    ['four rows a thread, plain x loads', { threadsPerRow: 1, subgroups: false, rowsPerThread: 4 }],
+    ['four rows a thread, plain x loads', { threadsPerRow: 1, subgroups: false, rowsPerThread: 4, prefillRowsPerThread: 4 }],
+    ['one row a thread in prefill too', { threadsPerRow: 1, subgroups: true, rowsPerThread: 1, prefillRowsPerThread: 1 }],
   ];
   for (const [name, t] of other) {
     describe(name, () => {
       for (const [type, K] of [[T.Q8_0, 64], [T.Q4_0, 128], [T.Q6_K, 256]]) {
-        for (const M of [1, 3]) it(`${T[type]} K=${K} N=${N} M=${M}`, async () => { const r = await gpuRunner(); await withTuning(t, () => check(r, { type, K, N, M })); });
+        for (const M of [1, 3, 9]) it(`${T[type]} K=${K} N=${N} M=${M}`, async () => { const r = await gpuRunner(); await withTuning(t, () => check(r, { type, K, N, M })); });
       }
     });
   }
