@@ -166,7 +166,7 @@ export class GraphExecutor {
       buf: (id) => bufs[id] ?? this.weightBuffer(g.nodes[id]),
       weight: (id) => this.weightOf(g.nodes[id]),
       pos0,
-      kvCache: (id, rows, nKv, headDim) => this.kvCache(id, pos0 + rows, nKv, headDim),
+      kvCache: (id, rows, nKv, headDim, bytes) => this.kvCache(id, pos0 + rows, nKv, headDim, bytes),
       inPlace: (id) => this.appended.has(id),
     };
     const dispatches: Dispatch[] = [];
@@ -295,7 +295,7 @@ export class GraphExecutor {
         buf: (id) => bufs[id] ?? this.weightBuffer(g.nodes[id]),
         weight: (id) => this.weightOf(g.nodes[id]),
         pos0: 0,
-        kvCache: (id, rows, nKv, headDim) => this.kvCache(id, rows, nKv, headDim),
+        kvCache: (id, rows, nKv, headDim, bytes) => this.kvCache(id, rows, nKv, headDim, bytes),
       };
       for (const n of g.nodes) {
         let ds: Dispatch[];
@@ -391,13 +391,13 @@ export class GraphExecutor {
     return b;
   }
 
-  private kvCache(id: number, rows: number, nKv: number, headDim: number): KvCache {
+  private kvCache(id: number, rows: number, nKv: number, headDim: number, bytesPerValue: 2 | 4): KvCache {
     let c = this.kv.get(id);
     if (!c || c.rows < rows) {
       // Incremental graphs keep their cache across calls, so it is sized for the whole context.
       const cap = this.graph.incremental ? this.opts.ctx : Math.max(rows, 2 * (c?.rows ?? 0));
       if (c && this.graph.incremental) throw new TlcError(`the KV cache holds ${c.rows} positions; ${rows} are needed`);
-      const bytes = cap * nKv * headDim * 4;
+      const bytes = cap * nKv * headDim * bytesPerValue;
       if (bytes > this.runner.device.limits.maxStorageBufferBindingSize) {
         throw new TlcError(`a KV cache of ${cap} positions needs ${bytes} bytes, more than one buffer binding allows; lower --ctx`);
       }

@@ -199,7 +199,11 @@ async function chat(prompt: string): Promise<void> {
       prompt, max_tokens: numberIn('max-tokens'), temperature: numberIn('temperature'),
       top_k: numberIn('top-k'), top_p: numberIn('top-p'), seed: numberIn('seed'),
     };
-    const r = await generate(model, params, { write, signal: stopper.signal }, gpu, { profile: $<HTMLInputElement>('profile').checked });
+    // A long prompt is read in chunks (runtime/executor.ts): say how far, and Stop works between them.
+    const onPrefill = (done: number, total: number) => {
+      if (done < total) $('speed').textContent = `reading the prompt: ${done} of ${total} tokens…`;
+    };
+    const r = await generate(model, params, { write, signal: stopper.signal, onPrefill }, gpu, { profile: $<HTMLInputElement>('profile').checked });
     $('speed').textContent = describeRun(r);
     if (r.profile) {
       $('profile-table').textContent = formatProfile(r.profile).trim();

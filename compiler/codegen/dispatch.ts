@@ -9,7 +9,7 @@ import { linear, embedding } from '../../runtime/ops/matmul.ts';
 import { rmsNorm } from '../../runtime/ops/rms_norm.ts';
 import { rope } from '../../runtime/ops/rope.ts';
 import { softmax, softmaxAxis } from '../../runtime/ops/softmax.ts';
-import { attention, kvWrite } from '../../runtime/ops/attention.ts';
+import { attention, kvF16Fits, kvWrite } from '../../runtime/ops/attention.ts';
 import * as ew from '../../runtime/ops/elementwise.ts';
 import { einsum } from '../../runtime/ops/einsum.ts';
 import { copyStrided } from '../../runtime/ops/copy_strided.ts';
@@ -25,7 +25,8 @@ export interface NodeContext {
   buf(node: number): GPUBuffer;
   weight(node: number): WeightTensor;
   pos0: number; // position of row 0 (non-zero when the KV cache holds earlier rows)
-  kvCache(node: number, rows: number, nKvHead: number, headDim: number): { k: GPUBuffer; v: GPUBuffer };
+  /** The KV cache of an attention node; `bytes` per value: 4 (f32) or 2 (f16 pairs). */
+  kvCache(node: number, rows: number, nKvHead: number, headDim: number, bytes: 2 | 4): { k: GPUBuffer; v: GPUBuffer };
   /** A concat whose first operand already sits at the front of its output buffer (appended in place). */
   inPlace?(node: number): boolean;
 }
@@ -95,13 +96,15 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
     case 'attention': {
       const [seq, nHead, headDim] = shape;
       const nKvHead = argShape(1)[1];
-      const cache = c.kvCache(n.id, seq, nKvHead, headDim);
-      // llama.cpp keeps K and V in f16; rounding the same way keeps greedy outputs identical.
-      const common = { seq, pos0: c.pos0, nKvHead, headDim, roundF16: true };
+      // llama.cpp keeps K and V in f16; rounding the same way keeps greedy outputs identical. Where
+      // the head dim allows, the cache holds f16 proper: half the memory, half the loads.
+      const f16 = kvF16Fits(headDim);
+      const cache = c.kvCache(n.id, seq, nKvHead, headDim, f16 ? 2 : 4);
+      const common = { seq, pos0: c.pos0, nKvHead, headDim, roundF16: true, packF16: f16 };
       return [
         ...kvWrite({ src: x(1), cache: cache.k, ...common }),
         ...kvWrite({ src: x(2), cache: cache.v, ...common }),
-        ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale, llamaCppF16: true }),
+        ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale, llamaCppF16: true, kvF16: f16 }),
       ];
     }
 

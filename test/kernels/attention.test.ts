@@ -65,7 +65,10 @@ describe('attention kernel', () => {
     { seq: 1, pos0: 150, nHead: 2, nKvHead: 1, headDim: 64 },
     { seq: 1, pos0: 300, nHead: 4, nKvHead: 2, headDim: 8 },   // 8 groups of 8 threads, 5 slots of scores
     { seq: 3, pos0: 129, nHead: 2, nKvHead: 2, headDim: 128 }, // two output dims per thread
-    { seq: 70, pos0: 0, nHead: 2, nKvHead: 1, headDim: 12 },   // a group of 16 threads, 4 of them idle
+    { seq: 70, pos0: 0, nHead: 2, nKvHead: 1, headDim: 12 },   // 21 groups of 3 (vec4) threads, one idle
+    { seq: 2, pos0: 100, nHead: 2, nKvHead: 1, headDim: 256 }, // one group of 64 vec4 threads
+    { seq: 3, pos0: 70, nHead: 4, nKvHead: 2, headDim: 6 },    // not a multiple of 4: the scalar kernel, 8 groups of 8
+    { seq: 1, pos0: 200, nHead: 1, nKvHead: 1, headDim: 66 },  // scalar, two output dims per thread
   ]) {
     it(`llama.cpp's f16 rounding of q and the weights: ${JSON.stringify(c)}`, async () => {
       const r = await gpuRunner(), rng = new Rng(c.pos0 + 17), ctx = c.pos0 + c.seq;
@@ -80,6 +83,40 @@ describe('attention kernel', () => {
       assert.ok(got.some((x, i) => Math.abs(x - plain[i]) > 10 * F16_TOL.atol), 'differs from f32 attention by more than the tolerance');
     });
   }
+
+  // The f16 KV cache proper (pairs in u32s, written by kv_write's packF16) holds the same values as
+  // the f16-rounded f32 cache, so attention over it gives the same outputs; layers at an offset.
+  for (const c of [
+    { seq: 1, pos0: 150, nHead: 4, nKvHead: 1, headDim: 64 },
+    { seq: 1, pos0: 300, nHead: 8, nKvHead: 4, headDim: 8 },
+    { seq: 5, pos0: 0, nHead: 4, nKvHead: 2, headDim: 16 },
+    { seq: 3, pos0: 129, nHead: 2, nKvHead: 2, headDim: 128 },
+  ]) {
+    it(`f16 KV cache (packed pairs): ${JSON.stringify(c)}`, async () => {
+      const r = await gpuRunner(), rng = new Rng(c.pos0 + 29), ctx = c.pos0 + c.seq;
+      const row = c.nKvHead * c.headDim, layer = (ctx + 2) * row; // the second layer of two
+      const q = rng.floats(c.seq * c.nHead * c.headDim, -2, 2);
+      const k = rng.floats(ctx * row, -2, 2), v = rng.floats(ctx * row);
+      const kc = r.storage(2 * layer * 2), vc = r.storage(2 * layer * 2), out = r.storage(q.byteLength);
+      const common = { nKvHead: c.nKvHead, headDim: c.headDim, cacheOffset: layer, roundF16: true, packF16: true };
+      await r.runAll([
+        ...kvWrite({ ...common, src: r.storage(k), cache: kc, seq: ctx, pos0: 0 }),
+        ...kvWrite({ ...common, src: r.storage(v), cache: vc, seq: ctx, pos0: 0 }),
+        ...attention({ ...c, q: r.storage(q), k: kc, v: vc, out, kOffset: layer, vOffset: layer, llamaCppF16: true, kvF16: true }),
+      ]);
+      const expected = ref.attention(q, k.map(ref.f16Round), v.map(ref.f16Round), { ...c, llamaCppF16: true });
+      assertClose(await readF32(r, out, q.length), expected, F16_TOL, 'out');
+      // the cache holds the f16 values themselves: layer 0 untouched, then pairs
+      const words = new Uint32Array(await r.read(kc, 2 * layer * 2));
+      assert.ok(words.subarray(0, layer / 2).every((w) => w === 0), 'layer 0 untouched');
+      const halves = [...words.subarray(layer / 2, layer / 2 + 4)].flatMap((w) => [w & 0xffff, w >>> 16]);
+      assert.deepEqual(halves.map(ref.f16Value), [...k.subarray(0, 8)].map(ref.f16Round));
+    });
+  }
+
+  it('refuses an f16 KV cache with a head dim that is not a multiple of 8', () => {
+    assert.throws(() => attention({ seq: 1, pos0: 0, nHead: 2, nKvHead: 1, headDim: 12, q: {} as GPUBuffer, k: {} as GPUBuffer, v: {} as GPUBuffer, out: {} as GPUBuffer, llamaCppF16: true, kvF16: true }), /multiple of 8/);
+  });
 
   it('f16Round (the reference) agrees with the table of f16 neighbours', () => {
     const table = [[1, 1], [1 / 3, 0.333251953125], [-2.0009765625, -2], [2.0029296875, 2.00390625], [65519, 65504], [65520, Infinity], [3e-7, 2.980232238769531e-7], [1e-8, 0]];

@@ -141,6 +141,13 @@ export function f16Round(x: number): number {
   return x < 0 ? -r : r;
 }
 
+/** The value of IEEE binary16 bits (sign, 5-bit exponent, 10-bit fraction). */
+export function f16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1, exp = (bits >> 10) & 31, frac = bits & 1023;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (exp === 0 ? frac * 2 ** -24 : (1 + frac / 1024) * 2 ** (exp - 15));
+}
+
 /** Copies src (seq, rowSize) into cache rows pos0..pos0+seq-1 (cache is changed in place). */
 export function kvWrite(cache: Float32Array, src: Float32Array, rowSize: number, pos0: number): void {
   cache.set(src, pos0 * rowSize);
