@@ -28,10 +28,22 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 // The same, by Kernel object: kernels are memoized, so most dispatches find their pipeline here
 // without building a key from the WGSL text (which cost ~10 µs a dispatch).
 const pipelineOf = new WeakMap<GPUDevice, WeakMap<Kernel, GPUComputePipeline>>();
+const bindGroupsOf = new WeakMap<GPUDevice, WeakMap<Kernel, Map<string, GPUBindGroup>>>();
+
+// Buffers by number, for bind group keys: a new buffer gets a new number, so a bind group made for
+// a buffer that was destroyed is never found for another one.
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+function bufferId(b: GPUBuffer): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
+  return id;
+}
 
 export class KernelRunner {
   private pipelines: Map<string, GPUComputePipeline>;
   private byKernel: WeakMap<Kernel, GPUComputePipeline>;
+  private groups: WeakMap<Kernel, Map<string, GPUBindGroup>>;
 
   constructor(readonly gpu: Gpu) {
     let cache = pipelineCache.get(gpu.device);
@@ -40,6 +52,9 @@ export class KernelRunner {
     let byKernel = pipelineOf.get(gpu.device);
     if (!byKernel) pipelineOf.set(gpu.device, (byKernel = new WeakMap()));
     this.byKernel = byKernel;
+    let groups = bindGroupsOf.get(gpu.device);
+    if (!groups) bindGroupsOf.set(gpu.device, (groups = new WeakMap()));
+    this.groups = groups;
   }
 
   get device(): GPUDevice {
@@ -68,11 +83,22 @@ export class KernelRunner {
     if (bindings.length !== kernel.bindings.length) {
       throw new Error(`${kernel.name}: ${kernel.bindings.length} bindings expected, got ${bindings.length}`);
     }
-    return this.device.createBindGroup({
-      layout: this.pipeline(kernel).getBindGroupLayout(0),
-      entries: bindings.map((b, i) => ({ binding: i, resource: 'buffer' in b ? b : { buffer: b } })),
-      label: kernel.name,
-    });
+    // The same kernel on the same buffers (every token of a decode, whose buffers come from the
+    // same pool slots) reuses its bind group: making one costs ~15 µs in Dawn.
+    let groups = this.groups.get(kernel);
+    if (!groups) this.groups.set(kernel, (groups = new Map()));
+    const key = bindings.map((b) => ('buffer' in b ? `${bufferId(b.buffer)}@${b.offset ?? 0}+${b.size ?? ''}` : bufferId(b))).join(',');
+    let group = groups.get(key);
+    if (!group) {
+      if (groups.size >= 64) groups.clear(); // bounded: old entries may name buffers since destroyed
+      group = this.device.createBindGroup({
+        layout: this.pipeline(kernel).getBindGroupLayout(0),
+        entries: bindings.map((b, i) => ({ binding: i, resource: 'buffer' in b ? b : { buffer: b } })),
+        label: kernel.name,
+      });
+      groups.set(key, group);
+    }
+    return group;
   }
 
   /** Records one dispatch into a compute pass. */

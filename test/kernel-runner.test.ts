@@ -24,5 +24,18 @@ struct Params { n: u32 }
     const y = new Float32Array(await k.read(yb, x.byteLength));
     assert.deepEqual([...y], [...x].map((v) => 2 * v));
     assert.equal(k.pipeline(double), k.pipeline({ ...double }), 'one pipeline per distinct WGSL');
+
+    // Bind groups are reused for the same buffers (and ranges), never for other ones.
+    const u = k.uniform(new Uint32Array([100]));
+    const g = k.bindGroup(double, [xb, yb, u]);
+    assert.equal(k.bindGroup(double, [xb, yb, u]), g, 'same buffers, same bind group');
+    assert.equal(new KernelRunner(k.gpu).bindGroup(double, [xb, yb, u]), g, 'shared by the runners of a device');
+    const yb2 = k.storage(x.byteLength);
+    assert.notEqual(k.bindGroup(double, [xb, yb2, u]), g, 'another buffer');
+    assert.notEqual(k.bindGroup(double, [xb, yb, { buffer: u, offset: 0, size: 16 }]), g, 'a range is part of the key');
+    // and a reused bind group still computes with the buffers' current contents
+    k.device.queue.writeBuffer(xb, 0, new Float32Array(100).fill(3));
+    await k.run(double, [xb, yb, u], [2]);
+    assert.deepEqual([...new Float32Array(await k.read(yb, 400))], new Array(100).fill(6));
   });
 });
