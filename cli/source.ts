@@ -11,3 +11,15 @@ export function readSource(file: string, what = 'the program'): string {
     throw new TlcError(`${file}: cannot read ${what}: ${errnoWords(e)}.`);
   }
 }
+
+/**
+ * An imported file's text, for the compiler's `readSource`. Its error names the path and why it cannot
+ * be read; the compiler adds which import it was, at that import's line.
+ */
+export function readImport(file: string): string {
+  try {
+    return readSource(file, 'it');
+  } catch (e) {
+    throw new TlcError((e as Error).message.replace(`${file}: cannot read it: `, `${file}: `));
+  }
+}

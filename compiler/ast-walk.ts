@@ -34,6 +34,7 @@ export function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): vo
   const add = (name: string, e: A.Expr) => out.set(name, [...(out.get(name) ?? []), e]);
   const visit = (s: A.Stmt): void => {
     if (s.kind === 'Assign' && s.target.kind === 'Ident') add(s.target.name, s.value);
+    else if (s.kind === 'Assign' && s.target.kind === 'Member') add(rootName(s.target), s.value); // p.x = v changes p
     else if (s.kind === 'ExprStmt' && s.expr.kind === 'MethodCall' && s.expr.target.kind === 'Ident' && MUTATING_METHODS.has(s.expr.name)) add(s.expr.target.name, s.expr);
     else if (s.kind === 'If') assignedNames(s, out);
     else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop' || s.kind === 'With') s.body.stmts.forEach(visit);
@@ -43,6 +44,12 @@ export function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): vo
     b.then.stmts.forEach(visit);
     if (b.else) assignedNames(b.else, out);
   } else b.stmts.forEach(visit);
+}
+
+/** The variable a field assignment changes: `p` in `p.a.b = v` ('' when it is not a variable's field). */
+function rootName(e: A.Expr): string {
+  while (e.kind === 'Member') e = e.target;
+  return e.kind === 'Ident' ? e.name : '';
 }
 
 /** Every identifier a piece of the tree mentions. */

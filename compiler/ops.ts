@@ -40,11 +40,16 @@ export const OPS: Record<string, OpDef> = {
     },
   },
   linear: {
+    // args: x, W; with attrs.epilogue 'add' also r (added: the residual), 'swiglu' also W2 (the up
+    // projection: silu(x W^T) * (x W2^T)); see passes/fuse-linear.ts
     rowwise: true,
-    shape: ([x, w]) => {
+    shape: ([x, w, third], a) => {
       if (w.length !== 2) throw new ShapeError(`linear: weight must be 2-D, got ${showShape(w)}`);
       if (last(x) !== w[1]) throw new ShapeError(`linear: input ${showShape(x)} has ${last(x)} features but the weight ${showShape(w)} expects ${w[1]}`);
-      return [...x.slice(0, -1), w[0]];
+      const out = [...x.slice(0, -1), w[0]];
+      if (a.epilogue === 'swiglu' && !sameShape(third, w)) throw new ShapeError(`linear: the up weight ${showShape(third)} differs from the gate's ${showShape(w)}`);
+      if (a.epilogue === 'add' && !sameShape(third, out)) throw new ShapeError(`linear: the residual ${showShape(third)} differs from the output ${showShape(out)}`);
+      return out;
     },
   },
   rope: {

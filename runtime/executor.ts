@@ -70,7 +70,13 @@ export class GraphExecutor {
     for (const n of [...graph.nodes].reverse()) {
       for (const a of n.args) this.lastUse[a] = Math.max(this.lastUse[a], this.lastUse[n.id]);
     }
-    for (const o of graph.outputs) this.lastUse[o.node] = Infinity;
+    // An output lives past the run, and so does the node an output view reads (reshape(sum(x, 1), [n, 1])).
+    for (const o of graph.outputs) {
+      for (let n = graph.nodes[o.node]; ; n = graph.nodes[n.args[0]]) {
+        this.lastUse[n.id] = Infinity;
+        if (!isView(n)) break;
+      }
+    }
     this.pool = opts.pool ?? new BufferPool(runner.device);
     for (const n of graph.nodes) if (n.op === 'embedding') this.embeddingsOf.set(n.args[1], [...(this.embeddingsOf.get(n.args[1]) ?? []), n]);
   }

@@ -7,6 +7,7 @@
 import { Template } from '@huggingface/jinja';
 import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
 import { TlcError } from './errors.ts';
+import { ASSERTIONS } from './assertions.ts';
 import { DeviceValue } from './device-value.ts';
 import { forEachStmt, forEachSubExpr, ownExprs } from '../compiler/ir-walk.ts';
 import type { Tokenizer } from './tokenizer/index.ts';
@@ -239,6 +240,12 @@ class Interpreter {
         return truthy(a[0] as HostValue) ? a[1] : a[2];
       case 'random':
         return this.env.random();
+      case 'string_length':
+        return stringLength(a[0]);
+      case 'string_substring':
+        return substring(a[0], a[1], a[2]);
+      case 'abs': case 'floor': case 'ceil': case 'round': case 'sin': case 'cos': case 'tan': case 'min': case 'max':
+        return numberFunction(fn, a);
       case 'model_tokenizer':
         return (this.modelTokenizer ??= this.env.tokenizer());
       case 'load_tokenizer':
@@ -254,6 +261,7 @@ class Interpreter {
       case 'chat_prompt':
         return this.chatPrompt(tokenizer(a[0], fn), text(a[1], fn, 'the user message'), a[2] == null ? '' : text(a[2], fn, 'the system message'));
     }
+    if (ASSERTIONS.has(fn)) return ASSERTIONS.get(fn)!(a); // assert, assert_eq, assert_about_eq (runtime/assertions.ts)
     throw new TlcError(`the program calls the host function '${fn}', which this runtime does not have`);
   }
 
@@ -364,16 +372,25 @@ function equal(a: Value, b: Value): boolean {
   return true;
 }
 
-/** A binary operator on host values: the same rules at build time (folding) and at run time. */
+/**
+ * A binary operator on host values: the same rules at build time (folding) and at run time.
+ * `idiv` divides two integers as the original does (truncating toward zero, as i64 `/` in Rust);
+ * `div_auto` does so when both values are whole, and is `/` otherwise (the compiler emits it when
+ * it cannot tell the types apart; see compiler/lower/numbers.ts). `%` keeps the dividend's sign,
+ * as in Rust. Dividing by zero is an error, as in the original.
+ */
 export function binaryOp(op: string, a: Value, b: Value): Value {
   if (op === '==') return equal(a, b);
   if (op === '!=') return !equal(a, b);
   if (typeof a === 'number' && typeof b === 'number') {
+    if (b === 0 && (op === 'idiv' || op === '%' || (op === 'div_auto' && Number.isInteger(a)))) throw new TlcError(`division by zero: ${a} ${op === '%' ? '%' : '/'} 0`);
     switch (op) {
       case '+': return a + b;
       case '-': return a - b;
       case '*': case '⊙': return a * b;
       case '/': return a / b;
+      case 'idiv': return Math.trunc(a / b);
+      case 'div_auto': return Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b;
       case '%': return a % b;
       case '**': return a ** b;
       case '<': return a < b;
@@ -383,6 +400,8 @@ export function binaryOp(op: string, a: Value, b: Value): Value {
     }
   } else if (op === '+' && (typeof a === 'string' || typeof b === 'string')) {
     return show(a) + show(b);
+  } else if (op === '*' && (typeof a === 'string' || typeof b === 'string')) {
+    return repeat(a, b);
   } else if (op === '+' && Array.isArray(a) && Array.isArray(b)) {
     return a.concat(b);
   } else if (typeof a === 'string' && typeof b === 'string') {
@@ -394,6 +413,50 @@ export function binaryOp(op: string, a: Value, b: Value): Value {
     }
   }
   throw new TlcError(`operator ${op} does not apply to ${describe(a)} and ${describe(b)}`);
+}
+
+/** `"=" * 70` (and `70 * "="`): the string repeated; a count must be a whole number >= 0. */
+function repeat(a: Value, b: Value): string {
+  const [s, n] = typeof a === 'string' ? [a, b] : [b, a];
+  if (typeof s !== 'string' || typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n * s.length > 1 << 24) {
+    throw new TlcError(`operator * does not apply to ${describe(a)} and ${describe(b)} (a string repeats a whole number of times, 0 or more)`);
+  }
+  return s.repeat(n);
+}
+
+/** string_length(s): its length in UTF-8 bytes, as the original (Rust's str::len) counts it. */
+export function stringLength(s: Value): number {
+  return new TextEncoder().encode(text(s, 'string_length', 'the argument')).length;
+}
+
+/** string_substring(s, start, length): `length` characters from character `start`. */
+export function substring(s: Value, start: Value, length: Value): string {
+  const chars = [...text(s, 'string_substring', 'the text')];
+  const whole = (v: Value, what: string) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new TlcError(`string_substring: ${what} must be a whole number >= 0, got ${describe(v)}`);
+    return v;
+  };
+  const from = whole(start, 'the start');
+  return chars.slice(from, from + whole(length, 'the length')).join('');
+}
+
+/** Functions of numbers: floor, ceil and round give integers (round: halves away from zero, as Rust). */
+function numberFunction(fn: string, a: Value[]): number {
+  const xs = a.map((x) => {
+    if (typeof x !== 'number') throw new TlcError(`${fn}: expected a number, got ${describe(x)}`);
+    return x;
+  });
+  switch (fn) {
+    case 'abs': return Math.abs(xs[0]);
+    case 'floor': return Math.floor(xs[0]);
+    case 'ceil': return Math.ceil(xs[0]);
+    case 'round': return Math.sign(xs[0]) * Math.round(Math.abs(xs[0]));
+    case 'sin': return Math.sin(xs[0]);
+    case 'cos': return Math.cos(xs[0]);
+    case 'tan': return Math.tan(xs[0]);
+    case 'min': return Math.min(xs[0], xs[1]);
+    default: return Math.max(xs[0], xs[1]);
+  }
 }
 
 function unaryOp(op: string, a: Value): Value {

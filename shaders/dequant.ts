@@ -29,6 +29,7 @@ export interface Codec {
   value(i: number): string;
   dot(x: (i: number) => string): string;
   wgsl: string;
+  readers: string; // the part of wgsl that reads w: decode and the byte readers
 }
 
 interface Layout {
@@ -48,14 +49,34 @@ export function codec(type: GgmlType, K: number, what = 'weight'): Codec {
   if (!layout) throw new TlcError(`${what}: GGML type ${typeName(type)} has no GPU kernel`);
   const u4 = layout.unit / 4;
   const dot = layout.dot ?? ((x: (i: number) => string) => hsum(u4, (i) => `${layout.value(i)} * ${x(i)}`));
-  const wgsl = `${layout.word === 'u32' ? HELPERS : ''}
-${layout.xoff ?? `fn xoff(u: u32, i: u32) -> u32 { return u * ${layout.unit}u + 4u * i; }`}
+  const readers = `${layout.word === 'u32' ? READERS : ''}
 fn decode(rowByte: u32, u: u32) -> array<vec4f, ${u4}> {
 ${layout.load('rowByte', 'u')}
   return array<vec4f, ${u4}>(${seq(u4, layout.value, ', ')});
 }
 `;
-  return { type, unit: layout.unit, rowBytes, word: layout.word, load: layout.load, value: layout.value, dot, wgsl };
+  const wgsl = `${layout.word === 'u32' ? HELPERS : ''}
+${layout.xoff ?? `fn xoff(u: u32, i: u32) -> u32 { return u * ${layout.unit}u + 4u * i; }`}
+${readers}`;
+  return { type, unit: layout.unit, rowBytes, word: layout.word, load: layout.load, value: layout.value, dot, wgsl, readers };
+}
+
+/**
+ * The same decoder reading the binding `name` instead of `w` (a kernel with a second weight of
+ * the same type and shape, such as the up projection beside the gate). Its `wgsl` holds only the
+ * functions that read the buffer, renamed; the rest (xoff, the bit helpers) comes from the first.
+ */
+export function codecFor(c: Codec, name: string): Codec {
+  const rename = (text: string) =>
+    text.replace(/\bw\[/g, `${name}[`).replace(/\b(words_at|half_at|i8_at|decode)\(/g, `$1_${name}(`);
+  return {
+    ...c,
+    load: (rb, u) => rename(c.load(rb, u)),
+    value: (i) => rename(c.value(i)),
+    dot: (x) => rename(c.dot(x)),
+    wgsl: rename(c.readers),
+    readers: rename(c.readers),
+  };
 }
 
 const seq = (n: number, f: (i: number) => string, sep: string, from = 0) => Array.from({ length: n }, (_, i) => f(from + i)).join(sep);
@@ -70,7 +91,8 @@ const fmaSum = (n: number, a: (i: number) => string, b: (i: number) => string, f
 const words = (base: string, n: number) => seq(n, (k) => `  let v${k} = w[${base} + ${k}u];`, '\n');
 const xyzw = (k: number) => 'xyzw'[k];
 
-const HELPERS = /* wgsl */ `
+// Functions that read the weight buffer w (renamed by codecFor for a second one).
+const READERS = /* wgsl */ `
 fn words_at(o: u32) -> vec4u { // 16 bytes at the even byte offset o
   let i = o >> 2u;
   let a = vec4u(w[i], w[i + 1u], w[i + 2u], w[i + 3u]);
@@ -80,6 +102,10 @@ fn words_at(o: u32) -> vec4u { // 16 bytes at the even byte offset o
 fn half_at(o: u32) -> f32 { // f16 at the even byte offset o
   return unpack2x16float(w[o >> 2u] >> ((o & 2u) * 8u)).x;
 }
+fn i8_at(o: u32) -> f32 { return f32(bitcast<i32>(w[o >> 2u] << (24u - (o & 3u) * 8u)) >> 24u); }
+`;
+
+const HELPERS = /* wgsl */ `
 fn funnel(lo: u32, hi: u32) -> u32 { return (lo >> 16u) | (hi << 16u); } // bytes 2..5 of lo, hi
 fn i8x4(v: u32) -> vec4f { // four int8s, little endian
   return vec4f((vec4i(bitcast<i32>(v)) << vec4u(24u, 16u, 8u, 0u)) >> vec4u(24u));
@@ -92,7 +118,6 @@ fn hi4(v: u32) -> vec4f { return vec4f((vec4u(v) >> vec4u(4u, 12u, 20u, 28u)) & 
 fn i6x4(v: u32) -> vec4f { // four 6-bit signed ints, one in the low bits of each byte
   return vec4f((vec4i(bitcast<i32>(v)) << vec4u(26u, 18u, 10u, 2u)) >> vec4u(26u));
 }
-fn i8_at(o: u32) -> f32 { return f32(bitcast<i32>(w[o >> 2u] << (24u - (o & 3u) * 8u)) >> 24u); }
 `;
 
 const LAYOUTS: Partial<Record<GgmlType, (K: number) => Layout>> = {

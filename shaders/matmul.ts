@@ -15,7 +15,7 @@
 //   lavapipe that is 2.5 to 4 times faster than every lane loading x (its loads are per-lane loops).
 import type { GgmlType } from '../runtime/weights.ts';
 import type { Kernel } from './kernel.ts';
-import { codec } from './dequant.ts';
+import { codec, codecFor } from './dequant.ts';
 import { typeName } from '../runtime/quant.ts';
 
 export interface MatmulSpec {
@@ -33,6 +33,13 @@ export interface MatmulSpec {
   rowsPerThread?: number;
   /** The same for MT > 1 (prefill): each x load then serves MT rows of x times R weight rows. */
   prefillRowsPerThread?: number;
+  /**
+   * What the kernel does with each sum before it writes it: 'add' adds the residual (binding 3),
+   * 'swiglu' also takes x @ W2^T (binding 3: the up projection, same type and shape) and writes
+   * silu(x @ W^T) * (x @ W2^T). Both save a dispatch and a pass over the activations; swiglu also
+   * shares the loads of x between the two weights.
+   */
+  epilogue?: 'add' | 'swiglu';
 }
 
 export const MATMUL_THREADS = 64;
@@ -57,14 +64,18 @@ function unitBytes(spec: MatmulSpec): number {
 }
 
 export function matmulKernel(spec: MatmulSpec): Kernel {
-  const { type, K, N, yStride, mTile: MT, threadsPerRow: TK } = spec;
+  const { type, K, N, yStride, mTile: MT, threadsPerRow: TK, epilogue } = spec;
   const subgroups = spec.subgroups && TK === 1;
   const c = codec(type, K);
+  // The weights each output reads: W, and for swiglu also the up projection (binding w2).
+  const mats = epilogue === 'swiglu' ? [c, codecFor(c, 'w2')] : [c];
+  const decodeFn = ['decode', 'decode_w2'];
   const u4 = c.unit / 4;
   const R = rowsPerThread(spec);
   const rows = (MATMUL_THREADS / TK) * R;
   const each = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
   const list = (n: number, f: (i: number) => string) => each(n, f, ', ');
+  const forRowsAndMats = (f: (k: number, j: number) => string, sep = '\n') => each(R, (k) => each(mats.length, (j) => f(k, j), sep), sep);
 
   // x for value(i) of unit u, from the x row starting at xr. With subgroups, lane l < 8 loads
   // values l, 8 + l, ... of the unit (scalar loads are cheaper than vec4 ones on lavapipe) and
@@ -85,22 +96,35 @@ fn load_x(xr: u32, u: u32${subgroups ? ', xlane: u32' : ''}) -> array<vec4f, ${u
   const xArgs = subgroups ? ', xlane' : '';
 
   const first = TK === 1 ? '0u' : 'kt'; // with TK = 1 every thread walks the same units: x is uniform
-  const acc = (m: string) => (MT === 1 ? 'acc' : `acc[${m}]`);
-  const reduce = TK === 1 ? '' : /* wgsl */ `
+  // Sums: acc<j>_<k> for weight j and row k of the thread (an array over the MT rows of x when MT > 1).
+  const acc = (j: number, k: number, m = 'm') => (MT === 1 ? `acc${j}_${k}` : `acc${j}_${k}[${m}]`);
+  const reduce = TK === 1 ? '' : each(mats.length, (j) => /* wgsl */ `
   // The TK partial sums of each output meet in workgroup memory.
-  for (var m = 0u; m < MT; m++) { part[(m * ROWS + r) * TK + kt] = ${acc('m')}; }
+  for (var m = 0u; m < MT; m++) { part[(m * ROWS + r) * TK + kt] = ${acc(j, 0)}; }
   workgroupBarrier();
-  if (kt != 0u) { return; }
-  for (var m = 0u; m < MT; m++) {
-    for (var t = 1u; t < TK; t++) { ${acc('m')} += part[(m * ROWS + r) * TK + t]; }
-  }`;
+  if (kt == 0u) {
+    for (var m = 0u; m < MT; m++) {
+      for (var t = 1u; t < TK; t++) { ${acc(j, 0)} += part[(m * ROWS + r) * TK + t]; }
+    }
+  }
+  workgroupBarrier();`) + '\n  if (kt != 0u) { return; }';
+
+  // The output from its sums: y = x @ W^T, + r (the residual), or silu(x @ W^T) * (x @ W2^T).
+  const out = (k: number, m?: string) => {
+    const a = acc(0, k, m);
+    if (epilogue === 'add') return `res[i] + ${a}`;
+    if (epilogue === 'swiglu') return `(${a} / (1.0 + exp(-${a}))) * ${acc(1, k, m)}`; // as shaders/binary.ts
+    return a;
+  };
+  const params = epilogue ? 4 : 3;
 
   const wgsl = /* wgsl */ `${subgroups ? 'enable subgroups;\n' : ''}
 @group(0) @binding(0) var<storage, read> x: array<f32>;       // (M, K)
 @group(0) @binding(1) var<storage, read> w: array<${c.word}>; // (N, K) raw ${typeName(type)} bytes
 @group(0) @binding(2) var<storage, read_write> y: array<f32>; // (M, ${yStride}); this kernel writes columns col0 .. col0 + ${N}
-struct Params { M: u32, col0: u32, gridX: u32, pad: u32 }
-@group(0) @binding(3) var<uniform> p: Params;
+${epilogue === 'add' ? '@group(0) @binding(3) var<storage, read> res: array<f32>;    // (M, yStride): the residual, added to the product\n' : ''}${
+  epilogue === 'swiglu' ? `@group(0) @binding(3) var<storage, read> w2: array<${c.word}>; // (N, K): the up projection; y = silu(x W^T) * (x W2^T)\n` : ''}struct Params { M: u32, col0: u32, gridX: u32, pad: u32 }
+@group(0) @binding(${params}) var<uniform> p: Params;
 
 const N = ${N}u;
 const ROW_BYTES = ${c.rowBytes}u;
@@ -112,7 +136,7 @@ const MT = ${MT}u;            // rows of x per workgroup
 const K = ${K}u;
 const YS = ${yStride}u;       // row length of y
 ${TK === 1 ? '' : `var<workgroup> part: array<f32, ${MATMUL_THREADS * MT}>; // (MT, ROWS, TK)`}
-${c.wgsl}${loadX}
+${c.wgsl}${mats[1]?.wgsl ?? ''}${loadX}
 fn hsum(v: vec4f) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 
 @compute @workgroup_size(${MATMUL_THREADS})
@@ -127,33 +151,35 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let row = (tile % ROW_TILES) * ROWS + r;
 ${each(R, (k) => `  let rb${k} = min(row + ${k * MATMUL_THREADS}u, N - 1u) * ROW_BYTES;`)}
 ${subgroups ? `  let xlane = lane & ${lanes - 1}u;\n` : ''}${MT === 1 ? `  let xr = m0 * K;
-${each(R, (k) => `  var acc${k} = 0.0;`)}
+${forRowsAndMats((k, j) => `  var ${acc(j, k)} = 0.0;`)}
   for (var u = ${first}; u < UNITS; u += TK) {
     ${xLoads}
-${each(R, (k) => `    {\n${c.load(`rb${k}`, 'u')}\n    acc${k} += ${c.dot(xAt)};\n    }`)}
-  }
-  var acc = acc0;` : `  // The loop over x rows is not unrolled, so the kernel stays small (lavapipe compiles it fast).
+${forRowsAndMats((k, j) => `    {\n${mats[j].load(`rb${k}`, 'u')}\n    ${acc(j, k)} += ${mats[j].dot(xAt)};\n    }`)}
+  }` : `  // The loop over x rows is not unrolled, so the kernel stays small (lavapipe compiles it fast).
   let mn = min(MT, p.M - m0);
-${each(R, (k) => `  var acc${k}: array<f32, ${MT}>;`)}
+${forRowsAndMats((k, j) => `  var acc${j}_${k}: array<f32, ${MT}>;`)}
   for (var u = ${first}; u < UNITS; u += TK) {
-${each(R, (k) => `    let wv${k} = decode(rb${k}, u);`)}
+${forRowsAndMats((k, j) => `    let wv${j}_${k} = ${decodeFn[j]}(rb${k}, u);`)}
     for (var m = 0u; m < mn; m++) {
       let xv = load_x((m0 + m) * K, u${xArgs});
-${each(R, (k) => `      acc${k}[m] += hsum(${each(u4, (i) => `wv${k}[${i}] * xv[${i}]`, ' + ')});`)}
+${forRowsAndMats((k, j) => `      ${acc(j, k)} += hsum(${each(u4, (i) => `wv${j}_${k}[${i}] * xv[${i}]`, ' + ')});`)}
     }
-  }
-  var acc = acc0;`}
+  }`}
 ${reduce}
-${MT === 1 ? each(R, (k) => `  if (row + ${k * MATMUL_THREADS}u < N) { y[m0 * YS + p.col0 + row + ${k * MATMUL_THREADS}u] = acc${k === 0 ? '' : k}; }`)
-  : each(R, (k) => `  if (row + ${k * MATMUL_THREADS}u < N) {
-    for (var m = 0u; m < mn; m++) { y[(m0 + m) * YS + p.col0 + row + ${k * MATMUL_THREADS}u] = acc${k === 0 ? '' : k}[m]; }
+${each(R, (k) => MT === 1
+    ? `  if (row + ${k * MATMUL_THREADS}u < N) {\n    let i = m0 * YS + p.col0 + row + ${k * MATMUL_THREADS}u;\n    y[i] = ${out(k)};\n  }`
+    : `  if (row + ${k * MATMUL_THREADS}u < N) {
+    for (var m = 0u; m < mn; m++) {
+      let i = (m0 + m) * YS + p.col0 + row + ${k * MATMUL_THREADS}u;
+      y[i] = ${out(k)};
+    }
   }`)}
 }
 `;
   return {
-    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}_t${TK}${R > 1 ? `_r${R}` : ''}${subgroups ? '_sg' : ''}`,
+    name: `matmul_${typeName(type).toLowerCase()}_k${K}_n${N}${yStride !== N ? `_y${yStride}` : ''}_m${MT}_t${TK}${R > 1 ? `_r${R}` : ''}${subgroups ? '_sg' : ''}${epilogue ? `_${epilogue}` : ''}`,
     wgsl,
-    bindings: ['read', 'read', 'read_write', 'uniform'],
+    bindings: ['read', 'read', 'read_write', ...(epilogue ? ['read' as const] : []), 'uniform'],
     features: subgroups ? ['subgroups'] : undefined,
   };
 }

@@ -72,12 +72,32 @@ const CASES: Case[] = [
   },
   {
     name: 'fuse-elementwise: x * sigmoid(x) then * up becomes one swiglu',
-    src: main('let x = embedding(model.token_embd.weight, [1, 2])\nlet g = linear(x, model.blk[0].ffn_gate.weight)\nlet u = linear(x, model.blk[0].ffn_up.weight)\nprint(((g * sigmoid(g)) * u)[0, 0])'),
+    src: main('let x = embedding(model.token_embd.weight, [1, 2])\nlet g = x * 2.0\nprint(((g * sigmoid(g)) * x)[0, 0])'),
     check: (ir) => {
       const c = ops(ir.graphs[0]);
       assert.equal(c.swiglu, 1);
       assert.equal(c.unary, undefined);
       assert.equal(c.binary, undefined);
+    },
+  },
+  {
+    name: 'fuse-linear: swiglu of a gate and an up linear of one x becomes one linear (swiglu epilogue)',
+    src: main('let x = embedding(model.token_embd.weight, [1, 2])\nlet g = linear(x, model.blk[0].ffn_gate.weight)\nlet u = linear(x, model.blk[0].ffn_up.weight)\nprint(((g * sigmoid(g)) * u)[0, 0])'),
+    check: (ir) => {
+      const c = ops(ir.graphs[0]);
+      assert.deepEqual([c.linear, c.swiglu, c.unary, c.binary], [1, undefined, undefined, undefined]);
+      const lin = ir.graphs[0].nodes.find((n) => n.op === 'linear')!;
+      assert.equal(lin.attrs.epilogue, 'swiglu');
+      assert.deepEqual(lin.args.slice(1).map((a) => ir.graphs[0].nodes[a].attrs.name), ['blk.0.ffn_gate.weight', 'blk.0.ffn_up.weight']);
+    },
+  },
+  {
+    name: 'fuse-linear: h + linear(x, W) becomes one linear (add epilogue), unless the linear is used again',
+    src: main('let h = embedding(model.token_embd.weight, [1, 2])\nlet o = linear(h, model.blk[0].attn_output.weight)\nprint((h + o)[0, 0])\nlet p = linear(h, model.blk[0].attn_q.weight)\nprint((h + p)[0, 0] + p[0, 1])'),
+    check: (ir) => {
+      const epilogues = ir.graphs.flatMap((g) => g.nodes.filter((n) => n.op === 'linear').map((n) => n.attrs.epilogue ?? 'none'));
+      assert.deepEqual(epilogues.sort(), ['add', 'none']);
+      assert.equal(ir.graphs.reduce((k, g) => k + (ops(g).binary ?? 0), 0), 1, 'the add of p stays (p is read again)');
     },
   },
   {
@@ -89,7 +109,12 @@ const CASES: Case[] = [
       assert.equal(c.attention, 3);
       assert.equal(c.einsum, undefined);
       assert.equal(c.softmax, undefined);
-      assert.equal(c.linear, 3 * 7 + 1);
+      // q, k, v, o (+ residual), gate and up (one, swiglu), down (+ residual) per layer, and the head
+      assert.equal(c.linear, 3 * 6 + 1);
+      assert.equal(c.swiglu, undefined);
+      assert.equal(c.binary, undefined);
+      const epilogues = ir.graphs[0].nodes.filter((n) => n.op === 'linear').map((n) => n.attrs.epilogue ?? 'none');
+      assert.deepEqual([epilogues.filter((e) => e === 'add').length, epilogues.filter((e) => e === 'swiglu').length], [2 * 3, 3]);
       assert.ok(ir.graphs[0].incremental);
     },
   },

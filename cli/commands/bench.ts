@@ -8,6 +8,7 @@ import { measureRoofline } from '../../runtime/roofline.ts';
 import { benchModel, type ModelBenchResult } from '../../runtime/bench-model.ts';
 import { tuneWeightKernels, tuningFor } from '../../runtime/ops/matmul.ts';
 import { UsageError } from '../report.ts';
+import { runBenchBlocks } from '../test-blocks.ts';
 import { openModel } from '../model.ts';
 import { llamaHParams } from '../../runtime/hparams.ts';
 import { llamaCppBench, LLAMA_CPP_MISSING, type LlamaCppResult } from '../llama-cpp.ts';
@@ -24,16 +25,18 @@ interface Args {
   tokens: number;
   ctx?: number;
   'vs-llama-cpp'?: boolean;
+  files?: string[];
 }
 
 /** The program `tlc bench --model` runs: the same chat.tl as `tlc run` and the page. */
 const CHAT_TL = fileURLToPath(new URL('../../examples/chat.tl', import.meta.url));
 
 export const benchCommand: CommandModule<{}, Args> = {
-  command: 'bench',
+  command: 'bench [files..]',
   describe: 'Time the weight kernels (or, with --model, a whole model) on the WebGPU adapter, against its streaming-read roofline',
   builder: (y) =>
     y
+      .positional('files', { type: 'string', array: true, describe: '.tl files: time their bench blocks (cli/test-blocks.ts) instead of the kernels' })
       .option('kernel', { type: 'string', default: 'all', describe: `Which kernels: ${Object.keys(BENCH_KERNELS).join(', ')} or all` })
       .option('type', { type: 'string', describe: `Weight types, comma-separated (default: ${BENCH_TYPES.map((t) => T[t]).join(',')})` })
       .option('shape', { type: 'string', array: true, describe: 'K,N: row length and rows of the weight (default: TinyLlama\'s 2048,2048 2048,5632 5632,2048)' })
@@ -47,7 +50,10 @@ export const benchCommand: CommandModule<{}, Args> = {
       .option('json', { type: 'boolean', describe: 'Print the results as JSON' })
       .example('$0 bench --kernel matmul --type Q8_0,Q4_K --shape 2048,2048', 'M=1 mat-vec for two types')
       .example('$0 bench --model tinyllama-q4_0.gguf --prompt-tokens 128 --tokens 32 --vs-llama-cpp', 'end to end, side by side with llama.cpp'),
-  handler: async (argv) => (argv.model !== undefined ? benchModelCommand(argv) : benchKernels(argv)),
+  handler: async (argv) => {
+    if (argv.files?.length) return void (process.exitCode = await runBenchBlocks(argv.files, { model: argv.model, json: argv.json }));
+    return argv.model !== undefined ? benchModelCommand(argv) : benchKernels(argv);
+  },
 };
 
 async function benchKernels(argv: Args): Promise<void> {

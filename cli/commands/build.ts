@@ -6,7 +6,7 @@ import { TlcError } from '../../runtime/errors.ts';
 import { chooseModel, DEMO_MODEL, modelInfoAt } from '../model.ts';
 import { argPairs, checkArgNames, sourceArgNames } from '../params.ts';
 import { atomicWrite, errnoWords } from '../files.ts';
-import { readSource } from '../source.ts';
+import { readImport, readSource } from '../source.ts';
 import { UsageError } from '../report.ts';
 
 export const LAST_BUILD = path.join('build', 'last');
@@ -35,7 +35,7 @@ export const buildCommand: CommandModule<{}, Args> = {
     // The program's model path is evaluated here, in the build's environment; the artifact keeps it.
     const modelPath = chooseModel(argv.model, source, argv.file, (m) => console.error(m), pairs);
     const info = await modelInfoAt(modelPath);
-    const artifact = build(source, argv.file, info);
+    const artifact = build(source, argv.file, info, undefined, readImport);
     const out = argv.out ?? path.join('build', `${path.basename(argv.file, '.tl')}.tlc.json`);
     atomicWrite(out, JSON.stringify(artifact)); // a failed write leaves the old artifact whole
     try {

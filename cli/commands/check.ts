@@ -7,7 +7,8 @@ import { check } from '../../compiler/check.ts';
 import { DiagnosticError } from '../../compiler/diagnostics.ts';
 import { parse } from '../../compiler/parse.ts';
 import { forEachFile, summarize } from './parse.ts';
-import { readSource } from '../source.ts';
+import { readImport, readSource } from '../source.ts';
+import { withImports } from '../../compiler/imports.ts';
 
 /** Reads `import "lib.tl"` relative to the importing file; undefined when absent or unparsable. */
 export function importsBeside(path_: string, from: string): A.Program | undefined {
@@ -40,6 +41,12 @@ export const checkCommand: CommandModule<{}, { files: string[] }> = {
       if (diagnostics.length) {
         problems += diagnostics.length;
         throw new DiagnosticError(diagnostics, source);
+      }
+      try {
+        withImports(program, source, readImport); // a missing file or a cycle: the error a build gets
+      } catch (e) {
+        problems++;
+        throw e;
       }
       console.log(`${file}: ok (${summarize(program)})`);
     });

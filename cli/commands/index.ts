@@ -11,6 +11,7 @@ import { serveWebCommand } from './serve-web.ts';
 import { synthCommand } from './synth.ts';
 import { tokenizeCommand } from './tokenize.ts';
 import { benchCommand } from './bench.ts';
+import { testCommand } from './test.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, parseCommand, checkCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand, benchCommand];
+export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, parseCommand, checkCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand, benchCommand, testCommand];

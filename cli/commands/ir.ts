@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { compile } from '../../compiler/compile.ts';
 import { printIR } from '../../compiler/ir-print.ts';
 import { chooseModel, modelInfoAt } from '../model.ts';
-import { readSource } from '../source.ts';
+import { readImport, readSource } from '../source.ts';
 
 interface Args {
   file: string;
@@ -23,7 +23,7 @@ export const irCommand: CommandModule<{}, Args> = {
   handler: async (argv) => {
     const source = readSource(argv.file);
     const model = await modelInfoAt(chooseModel(argv.model, source, argv.file, (m) => console.error(m)));
-    const ir = compile(source, argv.file, { model, noPasses: !argv.passes });
+    const ir = compile(source, argv.file, { model, noPasses: !argv.passes, readSource: readImport });
     console.log(argv.json ? JSON.stringify(ir, null, 2) : printIR(ir));
   },
 };

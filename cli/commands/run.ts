@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build, parseArtifact, type Artifact } from '../../compiler/artifact.ts';
+import { build, parseArtifact, recordedImports, type Artifact } from '../../compiler/artifact.ts';
 import type { HostValue } from '../../compiler/ir.ts';
 import { Program } from '../../runtime/program.ts';
 import { formatProfile } from '../../runtime/profile.ts';
@@ -14,7 +14,7 @@ import { UsageError } from '../report.ts';
 import type { GgufFile } from '../../runtime/gguf.ts';
 import { llamaHParams } from '../../runtime/hparams.ts';
 import { readLastBuild } from './build.ts';
-import { readSource } from '../source.ts';
+import { readImport, readSource } from '../source.ts';
 
 interface Args {
   target?: string;
@@ -136,7 +136,7 @@ async function resolveTarget(argv: Args, args: Record<string, HostValue>, say: (
   if (target.endsWith('.tl')) {
     const source = readSource(target);
     const modelPath = chooseModel(argv.model, source, target, say, args); // evaluated here, in the run's environment
-    return { artifact: build(source, target, await modelInfoAt(modelPath)), modelPath };
+    return { artifact: build(source, target, await modelInfoAt(modelPath), undefined, readImport), modelPath };
   }
   if (!existsSync(target)) throw new TlcError(`${target}: no such artifact; build one with \`tlc build FILE.tl\`.`);
   let artifact = parseArtifact(readSource(target, 'the artifact'), target);
@@ -150,7 +150,7 @@ async function resolveTarget(argv: Args, args: Record<string, HostValue>, say: (
     const info = (await modelInfoAt(modelPath))!;
     if (info.fingerprint !== artifact.model?.fingerprint) {
       say(`tlc: ${path.basename(modelPath)} differs from the model ${target} was built for; rebuilding ${artifact.source.file} for it.`);
-      artifact = build(artifact.source.text, artifact.source.file, info);
+      artifact = build(artifact.source.text, artifact.source.file, info, undefined, recordedImports(artifact));
     }
   }
   return { artifact, modelPath };

@@ -15,6 +15,7 @@ import { einsum } from '../../runtime/ops/einsum.ts';
 import { copyStrided } from '../../runtime/ops/copy_strided.ts';
 import { causalMask } from '../../runtime/ops/mask.ts';
 import { sample } from '../../runtime/ops/sample.ts';
+import { reduceExtreme } from '../../runtime/ops/reduce.ts';
 
 export interface NodeContext {
   nodes: Node[];
@@ -80,6 +81,8 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
 
     case 'linear': {
       const M = product(argShape(0)) / argShape(0)[argShape(0).length - 1];
+      if (a.epilogue === 'swiglu') return linear({ x: x(0), w: c.weight(arg(1)), y: y(), M, epilogue: { swiglu: c.weight(arg(2)) } });
+      if (a.epilogue === 'add') return linear({ x: x(0), w: c.weight(arg(1)), y: y(), M, epilogue: { add: x(2) } });
       if (isWeight(c, arg(1))) return linear({ x: x(0), w: c.weight(arg(1)), y: y(), M });
       // A computed matrix: x (M, K) @ W (N, K)^T
       const [N, K] = argShape(1);
@@ -136,8 +139,9 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
       return ew.swiglu({ gate: x(0), up: x(1), out: y(), n: product(shape) });
 
     case 'reduce': {
-      // sum / mean over one axis (or all): an einsum that drops the index, then a scale for mean.
       const src = argShape(0);
+      if (a.fn === 'max' || a.fn === 'min') return reduceExtreme(a.fn, { x: x(0), y: y(), shape: src, axis: a.axis });
+      // sum / mean over one axis (or all): an einsum that drops the index, then a scale for mean.
       const letters = 'abcdefgh'.slice(0, src.length);
       const kept = a.axis === undefined ? '' : [...letters].filter((_, i) => i !== a.axis).join('');
       const sum = einsum(`${letters}->${kept}`, { operands: [x(0)], shapes: [src], out: y() });

@@ -3,62 +3,38 @@
 import type * as A from '../ast.ts';
 import type { Dim, HostExpr, HostValue } from '../ir.ts';
 import { sameCount } from '../shapes.ts';
-import { DEFAULT_LIMITS } from '../passes/check-limits.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, NONE, describe, stat, tensorType, type Val } from './values.ts';
 import { dimOf, idsInput, shapeOf, tensorOf } from './tensors.ts';
 import { sliceTensor } from './slicing.ts';
-
-type Lower = (L: Lowerer, args: Val[], span: A.Span, exprs?: A.Expr[]) => Val;
-
-interface Builtin {
-  min: number;
-  max: number;
-  lower: Lower;
-}
-
-const b = (min: number, max: number, lower: Lower): Builtin => ({ min, max, lower });
-
-/** A device op on tensor arguments. */
-function op(name: string, attrs: (L: Lowerer, args: Val[], span: A.Span) => Record<string, unknown> = () => ({}), nTensors?: number): Lower {
-  return (L, args, span) => {
-    const tensors = args.slice(0, nTensors ?? args.length);
-    const ids = tensors.map((a) => tensorOf(L, a, span));
-    const g = L.graph();
-    return { t: 'tensor', g, node: g.add(name, ids, attrs(L, args, span), span) };
-  };
-}
-
-const unaryOp = (fn: string) => b(1, 1, op('unary', () => ({ fn })));
-
-/** A host builtin: folded when every argument is known at build time and `fold` is given. */
-function host(fn: string, fold?: (...xs: HostValue[]) => HostValue): Lower {
-  return (L, args, span) => {
-    if (fold && args.every((a) => a.t === 'static')) return stat(fold(...args.map((a) => (a as { v: HostValue }).v)));
-    return { t: 'host', e: { k: 'call', fn, args: args.map((a) => L.hostExpr(a, span)) } };
-  };
-}
-
-function num(v: Val, what: string, span: A.Span): number {
-  if (v.t === 'static' && typeof v.v === 'number') return v.v;
-  throw new CompileError(`${what} must be a number known at build time, got ${describe(v)}`, span);
-}
-
-function axis(v: Val | undefined, rank: number, span: A.Span, fallback = rank - 1): number {
-  if (!v) return fallback;
-  const a = num(v, 'the axis', span);
-  return a < 0 ? rank + a : a;
-}
-
-function rankOf(L: Lowerer, v: Val, span: A.Span): number {
-  return (tensorType(v)?.shape ?? L.graph().shape(tensorOf(L, v, span))).length;
-}
+import { axis, b, host, num, op, rankOf, unaryOp, type Builtin, type Lower } from './builtin-kit.ts';
+import { floatStat } from './numbers.ts';
+import { MATH_BUILTINS } from './builtins-math.ts';
+import { CREATE_BUILTINS } from './builtins-create.ts';
+import { SHAPE_BUILTINS } from './builtins-shape.ts';
+import { HOST_BUILTINS } from './builtins-host.ts';
+import { ASSERTION_BUILTINS, panicMessage } from './assertions.ts';
 
 function print(end: string): Lower {
   return (L, args, span) => {
-    L.emit({ k: 'print', args: args.map((a) => L.hostExpr(a, span)), end });
+    L.emit({ k: 'print', args: formatted(L, args, span) ?? args.map((a) => L.hostExpr(a, span)), end });
     return NONE;
   };
+}
+
+/**
+ * The original's format mode: a first argument with `{}` in it and more arguments is a format,
+ * each `{}` taking the next value as print shows it (values left over are not printed).
+ */
+function formatted(L: Lowerer, [format, ...values]: Val[], span: A.Span): HostExpr[] | undefined {
+  if (!values.length || format?.t !== 'static' || typeof format.v !== 'string' || !format.v.includes('{}')) return undefined;
+  const parts: HostExpr[] = [];
+  format.v.split('{}').forEach((text, i, pieces) => {
+    if (text) parts.push({ k: 'const', value: text });
+    if (i < pieces.length - 1) parts.push(values[i] ? L.hostExpr(values[i], span) : { k: 'const', value: '{}' });
+  });
+  // `+` joins host values as text when either side is a string; the first part makes it one.
+  return [parts.reduce((a, c) => ({ k: 'op', op: '+', args: [a, c] }), { k: 'const', value: '' } as HostExpr)];
 }
 
 /** The value of a GGUF tokenizer or model; `load_tokenizer(model)` and `load_tokenizer("x.json")` both work. */
@@ -92,6 +68,7 @@ function sample(L: Lowerer, logits: Val, temperature: Val, span: A.Span): Val {
 }
 
 export const BUILTINS: Record<string, Builtin> = {
+  ...ASSERTION_BUILTINS, // assert, assert_eq, assert_about_eq, __bench_keep (compiler/lower/assertions.ts)
   // Output and run-time parameters
   print: b(0, 64, print('\n')),
   write: b(0, 64, print('')),
@@ -99,11 +76,13 @@ export const BUILTINS: Record<string, Builtin> = {
     if (name.t !== 'static' || typeof name.v !== 'string') throw new CompileError('arg(name, default): the name must be a string', span);
     const d = dflt ?? stat(null);
     if (d.t !== 'static') return { t: 'host', e: { k: 'call', fn: 'arg', args: [{ k: 'const', value: name.v }, L.hostExpr(d, span)] } };
-    return { t: 'host', e: { k: 'arg', name: name.v, default: d.v } };
+    const e: HostExpr = { k: 'arg', name: name.v, default: d.v };
+    // A whole float default (`arg("t", 1.0)`) keeps the value a float: `/` on it is not integer division.
+    return { t: 'host', e: d.float ? { k: 'call', fn: 'float', args: [e] } : e };
   }),
   env: b(1, 2, host('env')),
-  panic: b(0, 1, (L, [msg], span) => {
-    L.emit({ k: 'panic', message: msg ? L.hostExpr(msg, span) : { k: 'const', value: 'panic' }, at: `${span.file}:${span.line}:${span.col}` });
+  panic: b(0, 64, (L, args, span) => {
+    L.emit({ k: 'panic', message: args.length ? panicMessage(L, args, span) : { k: 'const', value: 'panic' }, at: `${span.file}:${span.line}:${span.col}` });
     return NONE;
   }),
 
@@ -123,7 +102,10 @@ export const BUILTINS: Record<string, Builtin> = {
   str: b(1, 1, host('str', (x) => String(x))),
   int: b(1, 1, host('int', (x) => Math.trunc(Number(x)))),
   to_int: b(1, 1, host('int', (x) => Math.trunc(Number(x)))),
-  float: b(1, 1, host('float', (x) => Number(x))),
+  float: b(1, 1, (L, args, span) => {
+    const v = host('float', (x) => Number(x))(L, args, span);
+    return v.t === 'static' && typeof v.v === 'number' ? floatStat(v.v) : v; // float(3) stays a float
+  }),
   __cast: b(2, 2, (L, [x, to], span) => {
     const t = String((to as { v: HostValue }).v);
     const fn = /^(int|i\d+|u\d+|usize)/.test(t) ? 'int' : /^(float|f\d+)/.test(t) ? 'float' : t === 'string' ? 'str' : undefined;
@@ -264,28 +246,44 @@ export const BUILTINS: Record<string, Builtin> = {
   slice_last: b(1, 2, (L, [x, ax], span) => op('slice_last', () => ({ axis: axis(ax, rankOf(L, x, span), span, 0) }), 1)(L, [x], span)),
   sum: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'sum', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
   mean: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'mean', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
-  zeros: b(1, 1, (L, [s], span) => filled(L, s, 0, span)),
-  ones: b(1, 1, (L, [s], span) => filled(L, s, 1, span)),
-  'Tensor::zeros': b(1, 1, (L, [s], span) => filled(L, s, 0, span)),
-  'Tensor::ones': b(1, 1, (L, [s], span) => filled(L, s, 1, span)),
 
   // Choosing the next token
-  // argmax(x): the flat index of the largest element (one number, as the original gives);
-  // argmax(x, dim, keepdim?): along the last dim.
-  argmax: b(1, 3, (L, [x, dim, keep], span) => {
-    const g = L.graph();
-    const n = tensorOf(L, x, span);
-    const rank = g.shape(n).length;
-    if (!dim) return { t: 'tensor', g, node: g.add('argmax', [n], { flat: true }, span) };
-    if (axis(dim, rank, span) !== rank - 1) throw new CompileError('argmax along a dim other than the last cannot be compiled yet', span);
-    const out = g.add('argmax', [n], {}, span);
-    if (!keep || (keep.t === 'static' && !keep.v)) return { t: 'tensor', g, node: out };
-    return { t: 'tensor', g, node: g.add('reshape', [out], { shape: [...g.shape(out), 1] }, span) };
-  }),
   temperature_sample: b(1, 2, (L, [x, t], span) => sample(L, x, t ?? stat(1), span)),
   top_k: b(2, 2, (_L, [x, k]) => withSampling(x, { topK: k })),
   top_p: b(2, 2, (_L, [x, p]) => withSampling(x, { topP: p })),
+  // top_p_sample(logits, p): temperature 1 over the top-p set, as the original.
+  top_p_sample: b(2, 2, (L, [x, p], span) => sample(L, withSampling(x, { topP: p }), stat(1), span)),
+  // sample(probs): an index drawn from probabilities; their logs are logits at temperature 1.
+  sample: b(1, 1, (L, [p], span) => sample(L, { t: 'tensor', g: L.graph(), node: L.graph().add('unary', [tensorOf(L, p, span)], { fn: 'log' }, span) }, stat(1), span)),
+
+  ...MATH_BUILTINS,
+  ...CREATE_BUILTINS,
+  ...SHAPE_BUILTINS,
+  ...HOST_BUILTINS,
 };
+
+// The original's Candle-backed `cndl_*` names that mean what tlc's own builtins mean.
+const CANDLE: Record<string, (L: Lowerer, args: Val[], span: A.Span) => Val> = {
+  cndl_matmul: (L, args, span) => L.call('matmul', args, span),
+  cndl_transpose: (L, args, span) => L.call('transpose', args, span),
+  cndl_reshape: (L, args, span) => L.call('reshape', args, span),
+  cndl_softmax: (L, args, span) => L.call('softmax', args, span),
+  cndl_log_softmax: (L, args, span) => L.call('log', [L.call('softmax', args, span)], span),
+  cndl_gelu: (L, args, span) => L.call('gelu', args, span),
+  cndl_silu: (L, args, span) => L.call('silu', args, span),
+  cndl_relu: (L, args, span) => L.call('relu', args, span),
+  cndl_tanh: (L, args, span) => L.call('tanh', args, span),
+  cndl_embedding: (L, [ids, table], span) => L.call('embedding', [table, ids], span),
+};
+const CANDLE_ARITY: Record<string, [number, number]> = { cndl_transpose: [3, 3], cndl_reshape: [2, 2], cndl_matmul: [2, 2], cndl_embedding: [2, 2], cndl_softmax: [1, 2], cndl_log_softmax: [1, 2] };
+for (const [name, lower] of Object.entries(CANDLE)) BUILTINS[name] = b(...(CANDLE_ARITY[name] ?? [1, 1]), lower);
+
+// `f32::NAME(...)` and `f16::NAME(...)`: the original's typed forms of every tensor builtin; tlc
+// computes in f32 either way (see builtins-create.ts).
+for (const name of Object.keys(BUILTINS)) {
+  if (name.includes('::') || name.startsWith('__')) continue;
+  for (const t of ['f32', 'f16']) BUILTINS[`${t}::${name}`] ??= BUILTINS[name];
+}
 
 /**
  * A reshape to a size computed by the host (`[len(tokens), 32, 64]`) where the tensor has one
@@ -351,18 +349,6 @@ function dimExpr(dims: Map<string, HostExpr>, d: string): HostExpr | undefined {
 function withSampling(x: Val, s: { topK?: Val; topP?: Val }): Val {
   if (x.t !== 'tensor') return x;
   return { ...x, sampling: { ...x.sampling, ...s } };
-}
-
-function filled(L: Lowerer, s: Val, value: number, span: A.Span): Val {
-  const shape = shapeOf(L, s, span);
-  if (!shape.every((d): d is number => typeof d === 'number')) throw new CompileError('zeros/ones need sizes known at build time', span);
-  const g = L.graph();
-  const count = shape.reduce((p, q) => p * q, 1);
-  // A constant is written out in the artifact: refuse one too big for the GPU before building it.
-  if (count * 4 > DEFAULT_LIMITS.maxStorageBufferBindingSize) {
-    throw new CompileError(`a constant of shape [${shape.join(', ')}] needs ${count * 4} bytes, more than one GPU buffer binding holds (${DEFAULT_LIMITS.maxStorageBufferBindingSize})`, span);
-  }
-  return { t: 'tensor', g, node: g.add('const', [], { shape, values: new Array(count).fill(value) }, span) };
 }
 
 /** `x[i, j]` with build-time indices: one element, read back when the host uses it. */

@@ -7,6 +7,7 @@ import { tensorOf } from './tensors.ts';
 import { transposedWeight } from './builtins.ts';
 import { binaryOp, truthy } from '../../runtime/host.ts';
 import { TlcError } from '../../runtime/errors.ts';
+import { floatStat, hostOpFor, numType, resultIsFloat, staticType } from './numbers.ts';
 
 const DEVICE_BINARY: Partial<Record<A.BinaryOp, string>> = { '+': 'add', '-': 'sub', '*': 'mul', '⊙': 'mul', '/': 'div' };
 
@@ -14,12 +15,20 @@ export function binary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span)
   // Number lists are tensor literals: arithmetic on them is tensor arithmetic.
   const tensorish = (v: Val) => isNumberList(v) || isNumeric(v);
   if (TENSOR_OPS.has(op) && (isNumberList(a) || isNumberList(b)) && tensorish(a) && tensorish(b)) return deviceBinary(L, op, a, b, span);
-  if (a.t === 'static' && b.t === 'static') return stat(fold(op, a.v, b.v, span));
+  if (a.t === 'static' && b.t === 'static') return foldTyped(op, a, b, span);
   // `false && x` and `true || x` are known whatever x is (the unrolled `layer == 0 && step == 0`).
   if (a.t === 'static' && (op === '&&' || op === '||') && truthy(a.v) === (op === '||')) return stat(truthy(a.v));
   if (isDevice(a) || isDevice(b)) return deviceBinary(L, op, a, b, span);
   if (a.t === 'sym' || b.t === 'sym') return symBinary(L, op, a, b, span);
-  return hostOp(L, op, [L.hostExpr(a, span), L.hostExpr(b, span)]);
+  return hostOp(L, hostOpFor(op, numType(L, a), numType(L, b)), [L.hostExpr(a, span), L.hostExpr(b, span)]);
+}
+
+/** Two build-time values: folded with the host's rules, integer or float as the operands are. */
+function foldTyped(op: A.BinaryOp, a: Extract<Val, { t: 'static' }>, b: Extract<Val, { t: 'static' }>, span: A.Span): Val {
+  const [ta, tb] = [staticType(a.v, a.float), staticType(b.v, b.float)];
+  const hop = hostOpFor(op, ta, tb);
+  const v = fold(hop as A.BinaryOp, a.v, b.v, span);
+  return typeof v === 'number' && resultIsFloat(hop, ta, tb) ? floatStat(v) : stat(v);
 }
 
 export function unary(L: Lowerer, op: A.Unary['op'], a: Val, span: A.Span): Val {
@@ -27,7 +36,7 @@ export function unary(L: Lowerer, op: A.Unary['op'], a: Val, span: A.Span): Val 
   if (a.t === 'static') {
     if (op === '-') {
       if (typeof a.v !== 'number') throw new CompileError(`cannot negate ${describe(a)}`, span);
-      return stat(-a.v);
+      return a.float ? floatStat(-a.v) : stat(-a.v);
     }
     return stat(!a.v);
   }
@@ -116,6 +125,8 @@ function symBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Va
   const one = (v: Val) => v.t === 'static' && v.v === 1;
   if (a.t === 'sym' && (op === '*' || op === '/') && one(b)) return a;
   if (b.t === 'sym' && op === '*' && one(a)) return b;
+  // A size with a float is a float (`len(x) / 2.0`), not a size.
+  if (numType(L, a) === 'float' || numType(L, b) === 'float') return hostOp(L, op, [L.hostExpr(a, span), L.hostExpr(b, span)]);
   const e: HostExpr = { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] };
   if (['+', '-', '*', '/', '%'].includes(op)) {
     const dim = L.fresh(a.t === 'sym' ? a.dim : b.t === 'sym' ? b.dim : 'd');

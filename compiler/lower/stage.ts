@@ -14,6 +14,9 @@ import { kvMethod, newKvCache } from './kv-cache-api.ts';
 import { sliceTensor, type SliceIndex } from './slicing.ts';
 import { assignedNames, containsExit, containsReturn, endsInReturn, mentionedNames } from '../ast-walk.ts';
 import { BranchResult } from './branch-result.ts';
+import { StructTable, assignHostFields, fieldAt, fieldOf, fieldPath, hostFields, withField } from './structs.ts';
+import { declareTensor } from './tensor-decl.ts';
+import { hostConst, literal } from './numbers.ts';
 import { truthy } from '../../runtime/host.ts';
 
 export interface LowerOptions {
@@ -58,11 +61,14 @@ class LoopSignal {
 }
 
 const MAX_UNROLL = 4096;
-const DECLS = new Set(['EntityDecl', 'TensorDecl', 'RelationDecl', 'RuleDecl', 'EmbeddingDecl', 'StructDecl', 'ImplBlock']);
+const DECLS = new Set(['EntityDecl', 'RelationDecl', 'RuleDecl', 'EmbeddingDecl']);
 const MAX_INLINE_DEPTH = 64;
 
 export class Lowerer {
   readonly fns = new Map<string, A.FnDecl>();
+  readonly structs = new StructTable();
+  /** Tensors declared `learnable`, by name (./tensor-decl.ts): what a `learn` block would train. */
+  readonly learnable = new Map<string, A.TensorDecl>();
   readonly weights = new Map<string, Weight>();
   readonly graphs: GraphBuilder[] = [];
   block = new HostBlock();
@@ -82,16 +88,20 @@ export class Lowerer {
 
   lowerProgram(program: A.Program): IR {
     for (const item of program.items) if (item.kind === 'FnDecl') this.fns.set(item.name, item);
+    this.structs.declare(program.items);
     const main = program.items.find((i): i is A.MainBlock => i.kind === 'MainBlock');
     try {
       // Top-level statements run first (globals, or the whole program when it is a script), then main.
       for (const item of program.items) {
-        if (['FnDecl', 'MainBlock', 'TestBlock', 'BenchBlock'].includes(item.kind)) continue;
-        if (item.kind === 'Import') throw new CompileError('imports cannot be compiled yet: put the functions in one file', item.span);
+        if (['FnDecl', 'MainBlock', 'TestBlock', 'BenchBlock', 'StructDecl', 'ImplBlock'].includes(item.kind)) continue;
+        if (item.kind === 'Import') throw new CompileError('this import was not resolved: compile the program with compile(), which reads imports', item.span);
         if (DECLS.has(item.kind)) throw new CompileError(`${kindWords(item.kind)} cannot be compiled to WebGPU yet`, item.span);
         this.stmt(item as A.Stmt);
       }
-      if (main) this.inScope(() => this.blockStmts(main.body));
+      if (main) this.inScope(() => {
+        const last = this.blockStmts(main.body);
+        this.structs.dropLocals(this, this.locals(), last, main.span); // `impl Drop` as main ends
+      });
     } catch (e) {
       if (e instanceof ReturnSignal) throw new CompileError("'return' outside a function", e.span);
       throw e;
@@ -123,6 +133,11 @@ export class Lowerer {
 
   declare(name: string, val: Val): void {
     this.scope.vars.set(name, { val, depth: this.depth });
+  }
+
+  /** The values of the variables declared in the innermost scope, in declaration order. */
+  locals(): [string, Val][] {
+    return [...this.scope.vars].map(([name, b]) => [name, b.val]);
   }
 
   declareGlobal(name: string, val: Val): void {
@@ -249,6 +264,13 @@ export class Lowerer {
       case 'BlockStmt':
         this.inScope(() => this.blockStmts(s.body));
         return;
+      case 'TensorDecl':
+        return declareTensor(this, s);
+      case 'TestBlock': // a test runs under `tlc test` only, as a program of its own (./blocks.ts)
+        return;
+      case 'BenchBlock': // a bench inside a block: its body runs in place
+        this.inScope(() => this.blockStmts(s.body));
+        return;
       default:
         throw new CompileError(`${kindWords(s.kind)} cannot be compiled to WebGPU yet`, s.span);
     }
@@ -261,6 +283,7 @@ export class Lowerer {
   }
 
   private assign(s: A.Assign): void {
+    if (s.target.kind === 'Member') return this.assignField(s, s.target);
     if (s.target.kind !== 'Ident') throw new CompileError('assignment to an element or a field cannot be compiled yet', s.target.span);
     const name = s.target.name;
     const found = this.scope.find(name);
@@ -273,6 +296,23 @@ export class Lowerer {
     this.assignName(name, val, s.span, s.value.span);
   }
 
+  /**
+   * `p.x = v`, `p.a.b += v`: p gets a new struct with that field changed (structs are values,
+   * ./structs.ts). In run-time control flow the field must live in a host variable (see generalize).
+   */
+  private assignField(s: A.Assign, target: A.Member): void {
+    const { root, path } = fieldPath(target);
+    const found = this.scope.find(root.name);
+    if (!found) throw new CompileError(`unknown name '${root.name}'`, root.span);
+    const old = fieldAt(found.b.val, path);
+    let val = this.expr(s.value);
+    if (s.op.length === 2 && s.op !== ':=') val = binary(this, s.op[0] as A.BinaryOp, old, val, s.span);
+    if (found.b.depth === this.depth) return this.rebind(found.b, withField(this, found.b.val, path, val));
+    if (old.t === 'host' && old.e.k === 'var') return this.emit({ k: 'set', name: old.e.name, value: this.hostExpr(val, s.value.span) });
+    if (old.t === 'struct' && assignHostFields(this, old, val, s.span)) return;
+    throw new CompileError(`'${root.name}.${path.map((m) => m.name).join('.')}' holds ${describe(old)} and is changed inside run-time control flow, which cannot be compiled here`, target.span);
+  }
+
   /** `name = val` for a declared name (a KVCache's hidden slots are names too). */
   assignName(name: string, val: Val, span: A.Span, valueSpan = span): void {
     const found = this.scope.find(name)!;
@@ -281,6 +321,7 @@ export class Lowerer {
       this.emit({ k: 'set', name: cur.e.name, value: this.hostExpr(val, valueSpan) });
       return;
     }
+    if (found.b.depth < this.depth && cur.t === 'struct' && assignHostFields(this, cur, val, span)) return;
     if (found.b.depth < this.depth && !found.b.carried) {
       throw new CompileError(`'${name}' holds ${describe(cur)} and is changed inside run-time control flow, which cannot be compiled here`, span);
     }
@@ -519,6 +560,10 @@ export class Lowerer {
       if (v.t === 'host' && v.e.k === 'var') continue;
       // A tensor, or a number list the loop does arithmetic on (`c = c + [1.0]`): a device value.
       const arithmetic = values.some((e) => e.kind === 'Binary' && ['+', '-', '*', '/'].includes(e.op));
+      if (v.t === 'struct') {
+        this.rebind(b, hostFields(this, v, name, arithmetic)); // its fields get host variables of their own
+        continue;
+      }
       if (v.t === 'tensor' || v.t === 'weight' || v.t === 'dev' || (arithmetic && isNumberList(v))) {
         const hostName = this.fresh(name);
         const span = values[0]?.span ?? ({} as A.Span);
@@ -581,7 +626,7 @@ export class Lowerer {
   expr(e: A.Expr): Val {
     switch (e.kind) {
       case 'Lit':
-        return stat(e.value);
+        return literal(e);
       case 'Ident':
         return this.lookup(e.name, e.span);
       case 'ListLit':
@@ -619,18 +664,22 @@ export class Lowerer {
       }
       case 'MethodCall': {
         const target = this.expr(e.target);
+        if (target.t === 'struct') return this.structs.callMethod(this, target, e.name, e.args.map((a) => this.expr(a)), e.span);
         if (target.t === 'kvcache') return kvMethod(this, target, e.name, e.args.map((a) => this.expr(a)), e.span);
         if (BUILTINS[e.name]) return this.call(e.name, [target, ...e.args.map((a) => this.expr(a))], e.span);
         throw new CompileError(`unknown method '${e.name}'`, e.span);
       }
       case 'AssocCall': {
         const key = `${e.type.name}::${e.name}`;
+        if (this.structs.has(e.type.name)) return this.structs.callAssociated(this, e.type.name, e.name, e.args.map((a) => this.expr(a)), e.span);
         if (e.type.name === 'KVCache') return newKvCache(this, e.name, e.args.map((a) => this.expr(a)), e.span);
         if (BUILTINS[key]) return this.call(key, e.args.map((a) => this.expr(a)), e.span);
         throw new CompileError(`unknown function '${key}'`, e.span);
       }
       case 'Match':
         return this.match(e);
+      case 'StructLit':
+        return this.structs.literal(this, e);
       case 'IfExpr': {
         const c = this.expr(e.cond);
         if (c.t === 'static') return this.expr(truthy(c.v) ? e.then : e.else);
@@ -660,20 +709,30 @@ export class Lowerer {
     if (argExprs.length !== fn.params.length) {
       throw new CompileError(`${fn.name} takes ${fn.params.length} argument${fn.params.length === 1 ? '' : 's'}, got ${argExprs.length}`, span);
     }
+    return this.inlineVals(fn, argExprs.map((a) => this.expr(a)), span);
+  }
+
+  /** A call with its arguments evaluated (a method's first is `self`): the body runs here, in a scope of its own. */
+  inlineVals(fn: A.FnDecl, args: Val[], span: A.Span, name = fn.name): Val {
+    const n = fn.params.length;
+    if (args.length !== n) throw new CompileError(`${name} takes ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`, span);
     if (this.inlineDepth >= MAX_INLINE_DEPTH) throw new CompileError(`calls nest deeper than ${MAX_INLINE_DEPTH} (recursion cannot be unrolled)`, span);
-    const args = argExprs.map((a) => this.expr(a));
     this.inlineDepth++;
     const depth = this.depth;
     try {
       return this.inScope(() => {
         fn.params.forEach((p, i) => this.declare(p.name, args[i]));
+        let result: Val;
         try {
-          return this.blockStmts(fn.body);
+          result = this.blockStmts(fn.body);
         } catch (r) {
           if (!(r instanceof ReturnSignal)) throw r;
           if (r.depth !== depth) throw new CompileError(`'return' inside a run-time loop cannot be compiled yet`, span);
-          return r.val;
+          result = r.val;
         }
+        const params = new Set(fn.params.map((p) => p.name));
+        this.structs.dropLocals(this, this.locals().filter(([v]) => !params.has(v)), result, span);
+        return result;
       }, this.globals);
     } finally {
       this.inlineDepth--;
@@ -681,6 +740,7 @@ export class Lowerer {
   }
 
   private member(target: Val, name: string, span: A.Span): Val {
+    if (target.t === 'struct') return fieldOf(target, name, span);
     if (target.t === 'model') {
       const model = this.opts.model;
       if (target.path.length === 0 && model && name in MODEL_PARAMS) return stat(MODEL_PARAMS[name](model));
@@ -737,7 +797,7 @@ export class Lowerer {
   hostExpr(v: Val, span?: A.Span): HostExpr {
     switch (v.t) {
       case 'static':
-        return { k: 'const', value: v.v };
+        return hostConst(v);
       case 'sym':
       case 'host':
         return v.e;
@@ -750,6 +810,8 @@ export class Lowerer {
       }
       case 'kvcache':
         return { k: 'const', value: `KVCache(${v.k.length} layers)` };
+      case 'struct': // print(p): its type, as the original prints it
+        return { k: 'const', value: `<${v.name}>` };
       case 'model': // print(model.blk[0]): what it is, not its data
         return { k: 'const', value: `<${describe(v)}>` };
       case 'dev':

@@ -4,7 +4,7 @@ import type { DType, Dim, HostExpr, HostValue } from '../ir.ts';
 import type { GraphBuilder } from './graph-builder.ts';
 
 export type Val =
-  | { t: 'static'; v: HostValue } // known at build time: folded
+  | { t: 'static'; v: HostValue; float?: true } // known at build time: folded (float: a whole number typed float, see numbers.ts)
   | { t: 'sym'; dim: string; e: HostExpr } // a size known per graph call (a dim of a graph), e.g. len(tokens)
   | { t: 'host'; e: HostExpr } // known only at run time: strings, token lists, sampled ids read back
   | { t: 'tensor'; g: GraphBuilder; node: number; sampling?: Sampling } // a value on the device
@@ -14,6 +14,7 @@ export type Val =
   | { t: 'model'; path: string[]; span?: Span } // the model, or a path into it: model.blk[3].attn_q
   | { t: 'weight'; name: string } // a GGUF tensor
   | { t: 'fn'; decl: FnDecl }
+  | { t: 'struct'; name: string; fields: ReadonlyMap<string, Val> } // fields of any kind; a value: a change makes a new one (./structs.ts)
   | { t: 'none' };
 
 /** top_k / top_p applied to logits, waiting for the sampler. */
@@ -55,6 +56,8 @@ export function describe(v: Val): string {
       return `the function ${v.decl.name}`;
     case 'kvcache':
       return 'a KVCache';
+    case 'struct':
+      return `a ${v.name} struct`;
     case 'none':
       return 'nothing';
   }

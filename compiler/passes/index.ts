@@ -3,10 +3,11 @@ import type { IR } from '../ir.ts';
 import { fuseElementwise } from './fuse-elementwise.ts';
 import { fuseAttention } from './fuse-attention.ts';
 import { kvCache } from './kv-cache.ts';
+import { fuseLinear } from './fuse-linear.ts';
 
 export interface Pass {
   name: string;
   run(ir: IR): IR;
 }
 
-export const PASSES: Pass[] = [fuseElementwise, fuseAttention, kvCache];
+export const PASSES: Pass[] = [fuseElementwise, fuseAttention, fuseLinear, kvCache];

@@ -6,6 +6,7 @@ import type { Kernel } from '../../shaders/kernel.ts';
 import { matmulKernel, matmulRowsPerGroup, type MatmulSpec } from '../../shaders/matmul.ts';
 import { embeddingKernel, embeddingUnits, EMBEDDING_THREADS, type EmbeddingSpec } from '../../shaders/embedding.ts';
 import { TlcError } from '../errors.ts';
+import { typeName } from '../quant.ts';
 import type { Gpu } from '../device.ts';
 
 /** Rows of x per workgroup when M > 1 (prefill): each decoded weight is reused this many times. */
@@ -41,18 +42,28 @@ export function tuneWeightKernels(t: Gpu | WeightKernelTuning): void {
  * y = x @ W^T. x: (M, K) f32, w: GGUF shape [K, N] (N rows of K values), y: (M, N) f32.
  * One dispatch per chunk of W, each writing its own column range of y.
  */
-export function linear(args: { x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: number; maxWorkgroupsPerDimension?: number }): Dispatch[] {
-  const { x, w, y, M } = args;
+export function linear(args: {
+  x: GPUBuffer; w: WeightTensor; y: GPUBuffer; M: number; maxWorkgroupsPerDimension?: number;
+  /** add: y = r + x @ W^T, r (M, N) f32; swiglu: y = silu(x @ W^T) * (x @ W2^T), W2 of W's type and shape. */
+  epilogue?: { add: GPUBuffer } | { swiglu: WeightTensor };
+}): Dispatch[] {
+  const { x, w, y, M, epilogue } = args;
   const K = w.shape[0], N = rowCount(w.shape);
   checkSize(x, M * K * 4, `linear ${w.name}: x (${M}, ${K}) f32`);
   checkSize(y, M * N * 4, `linear ${w.name}: y (${M}, ${N}) f32`);
+  if (epilogue && 'add' in epilogue) checkSize(epilogue.add, M * N * 4, `linear ${w.name}: the residual (${M}, ${N}) f32`);
+  const up = epilogue && 'swiglu' in epilogue ? epilogue.swiglu : undefined;
+  if (up && (up.type !== w.type || up.shape.join() !== w.shape.join() || up.chunks.map((c) => c.rows).join() !== w.chunks.map((c) => c.rows).join())) {
+    throw new TlcError(`linear: ${up.name} (${typeName(up.type)} [${up.shape.join(', ')}]) is not laid out as ${w.name} (${typeName(w.type)} [${w.shape.join(', ')}])`);
+  }
   if (M === 0) return [];
   const mTile = M === 1 ? 1 : PREFILL_M_TILE;
-  return w.chunks.map((chunk) => {
-    const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile, ...tuning };
+  return w.chunks.map((chunk, ci) => {
+    const spec: MatmulSpec = { type: w.type, K, N: chunk.rows, yStride: N, mTile, ...tuning, epilogue: epilogue && ('add' in epilogue ? 'add' : 'swiglu') };
     const kernel = memo(`matmul ${JSON.stringify(spec)}`, () => matmulKernel(spec));
     const [workgroups, gridX] = grid(Math.ceil(chunk.rows / matmulRowsPerGroup(spec)) * Math.ceil(M / mTile), args.maxWorkgroupsPerDimension);
-    return { kernel, bindings: [x, chunk.buffer, y], params: new Uint32Array([M, chunk.rowStart, gridX, 0]), workgroups };
+    const extra = !epilogue ? [] : 'add' in epilogue ? [epilogue.add] : [up!.chunks[ci].buffer];
+    return { kernel, bindings: [x, chunk.buffer, y, ...extra], params: new Uint32Array([M, chunk.rowStart, gridX, 0]), workgroups };
   });
 }
 

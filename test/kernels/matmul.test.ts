@@ -105,6 +105,46 @@ describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
     for (const [count, max, wg, gridX] of cases) assert.deepEqual(grid(count, max), [wg, gridX], `grid(${count}, ${max})`);
   });
 
+  // Epilogues (passes/fuse-linear.ts): the residual added to each sum, and silu(gate) * up from two
+  // weights. The sums are those of plain linear(), so each is checked against two plain runs.
+  describe('epilogues: + residual, and silu(x Wg^T) * (x Wu^T)', () => {
+    const tunings: [string, (r: KernelRunner) => WeightKernelTuning][] = [
+      ['this adapter', (r) => tuningFor(r.gpu)],
+      ['16 threads per row', () => ({ threadsPerRow: 16, subgroups: false })],
+    ];
+    for (const [name, tuning] of tunings) {
+      for (const [type, K] of [[T.Q4_0, 64], [T.Q8_0, 96], [T.F16, 40], [T.Q4_K, 256]] as const) {
+        for (const M of [1, 3, 9]) {
+          it(`${name}: ${T[type]} K=${K} N=${N} M=${M}, rows in 2 chunks`, async () => {
+            const r = await gpuRunner(), rng = new Rng(K + M + type);
+            await withTuning(tuning(r), async () => {
+              const chunks = [40, N - 40];
+              const [gate, up] = [0, 1].map((i) => uploadWeight(r, `w${i}`, type, K, N, quantize(type, rng.floats(N * K)), chunks));
+              const x = r.storage(rng.floats(M * K)), res = rng.floats(M * N);
+              const run = async (d: ReturnType<typeof linear>, y = r.storage(M * N * 4)) => (await r.runAll(d), readF32(r, y, M * N));
+              const yg = r.storage(M * N * 4), yu = r.storage(M * N * 4), ya = r.storage(M * N * 4), ys = r.storage(M * N * 4);
+              const g = await run(linear({ x, w: gate, y: yg, M }), yg), u = await run(linear({ x, w: up, y: yu, M }), yu);
+              const added = await run(linear({ x, w: gate, y: ya, M, epilogue: { add: r.storage(res) } }), ya);
+              const swi = await run(linear({ x, w: gate, y: ys, M, epilogue: { swiglu: up } }), ys);
+              for (let i = 0; i < M * N; i++) {
+                // the same sum plus r (the shader compiler may contract the last steps into an fma: an ulp of the sum)
+                assert.ok(Math.abs(added[i] - (res[i] + g[i])) <= 2 ** -20 * (Math.abs(res[i]) + Math.abs(g[i])), `add ${i}: ${added[i]} vs ${res[i] + g[i]}`);
+                const want = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+                assert.ok(Math.abs(swi[i] - want) <= 1e-6 * (1 + Math.abs(want)), `swiglu ${i}: ${swi[i]} vs ${want}`);
+              }
+            });
+          });
+        }
+      }
+    }
+    it('refuses an up weight laid out otherwise', async () => {
+      const r = await gpuRunner();
+      const a = uploadWeight(r, 'gate', T.Q8_0, 64, 8, quantize(T.Q8_0, new Float32Array(512)));
+      const b = uploadWeight(r, 'up', T.Q4_0, 64, 8, quantize(T.Q4_0, new Float32Array(512)));
+      assert.throws(() => linear({ x: r.storage(256), w: a, y: r.storage(32), M: 1, epilogue: { swiglu: b } }), /up \(Q4_0 \[64, 8\]\) is not laid out as gate/);
+    });
+  });
+
   it('kernels are memoized by specialization', async () => {
     const r = await gpuRunner();
     const w = uploadWeight(r, 'w', T.Q8_0, 64, 8, quantize(T.Q8_0, new Float32Array(512)));

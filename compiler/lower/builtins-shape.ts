@@ -1,0 +1,55 @@
+// Shape builtins that are views or permutations: reshape and transpose nodes, no new kernels.
+import type * as A from '../ast.ts';
+import type { Dim } from '../ir.ts';
+import type { Lowerer } from './stage.ts';
+import { CompileError, describe, type Val } from './values.ts';
+import { tensorOf } from './tensors.ts';
+import { axis, b, node, num, type Builtin, type Lower } from './builtin-kit.ts';
+
+function shapeOfTensor(L: Lowerer, x: Val, span: A.Span): { n: number; shape: Dim[] } {
+  const n = tensorOf(L, x, span);
+  return { n, shape: L.graph().shape(n) };
+}
+
+/** flatten(x): the elements as one dimension (sizes must be known at build time). */
+const flatten: Lower = (L, [x], span) => {
+  const { n, shape } = shapeOfTensor(L, x, span);
+  if (shape.length === 1) return node(L, 'reshape', [n], { shape }, span);
+  if (!shape.every((d): d is number => typeof d === 'number')) throw new CompileError(`flatten of [${shape.join(', ')}] needs sizes known at build time`, span);
+  return node(L, 'reshape', [n], { shape: [shape.reduce((p, q) => p * q, 1)] }, span);
+};
+
+/** squeeze(x): without its dims of size 1; squeeze(x, dim): without that one (which must be 1). */
+const squeeze: Lower = (L, [x, d], span) => {
+  const { n, shape } = shapeOfTensor(L, x, span);
+  const k = d ? axis(d, shape.length, span) : undefined;
+  if (k !== undefined && shape[k] !== 1) throw new CompileError(`squeeze: dim ${k} of [${shape.join(', ')}] is not 1`, span);
+  const kept = shape.filter((s, i) => (k === undefined ? s !== 1 : i !== k));
+  return node(L, 'reshape', [n], { shape: kept }, span);
+};
+
+/** unsqueeze(x, dim): a dim of size 1 inserted at dim (-1: at the end). */
+const unsqueeze: Lower = (L, [x, d], span) => {
+  const { n, shape } = shapeOfTensor(L, x, span);
+  const at = num(d, 'unsqueeze: dim', span);
+  const k = at < 0 ? shape.length + 1 + at : at;
+  if (!Number.isInteger(k) || k < 0 || k > shape.length) throw new CompileError(`unsqueeze: dim ${at} is out of range for a ${shape.length}-D tensor`, span);
+  return node(L, 'reshape', [n], { shape: [...shape.slice(0, k), 1, ...shape.slice(k)] }, span);
+};
+
+/** permute(x, dims): dimension i of the result is dimension dims[i] of x. */
+const permute: Lower = (L, [x, dims], span) => {
+  const { n, shape } = shapeOfTensor(L, x, span);
+  if (dims.t !== 'static' || !Array.isArray(dims.v)) throw new CompileError(`permute takes a list of dims known at build time, got ${describe(dims)}`, span);
+  const perm = dims.v.map((v) => (typeof v === 'number' && v < 0 ? shape.length + v : v));
+  const valid = perm.length === shape.length && [...perm].sort((p, q) => Number(p) - Number(q)).every((v, i) => v === i);
+  if (!valid) throw new CompileError(`permute: [${dims.v.join(', ')}] does not reorder the ${shape.length} dims of [${shape.join(', ')}]`, span);
+  return node(L, 'transpose', [n], { perm }, span);
+};
+
+export const SHAPE_BUILTINS: Record<string, Builtin> = {
+  flatten: b(1, 1, flatten),
+  squeeze: b(1, 2, squeeze),
+  unsqueeze: b(2, 2, unsqueeze),
+  permute: b(2, 2, permute),
+};
