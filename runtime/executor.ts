@@ -32,8 +32,8 @@ export interface ExecutorOptions {
 }
 
 interface KvCache {
-  k: GPUBuffer; // (ctx, n_kv_head, head_dim) f32
-  v: GPUBuffer; // (ctx, n_kv_head, head_dim) f32
+  k: GPUBuffer; // (ctx, n_kv_head, head_dim) f32, or f16 pairs
+  v: GPUBuffer; // (ctx, n_kv_head, head_dim) f32, or f16 pairs
   rows: number; // capacity in positions
 }
 

@@ -1,12 +1,13 @@
 // Attention as llama.cpp's CPU path rounds it (f16 q, f16 normalized weights; K and V already
-// f16-rounded in the cache), for head dims that are a multiple of 4: every load is a vec4. On
-// lavapipe a load costs per lane and per instruction, so this walks keys about four times faster
-// than the scalar kernel in attention.ts at long contexts (what keeps the cost per token flat).
-// One workgroup per (head, query row):
-//   scores: thread t keeps the scores of keys t, t + 64, ... in sc (computed once), then the
-//           max and the sum of exp(score - max) over the workgroup;
-//   output: threads form G groups of HD/4; thread (g, t) adds w_u * v_u[4t..4t+3] over every G-th
-//           key u of each tile, and the groups' sums meet at the end.
+// f16-rounded in the cache), for head dims that are a multiple of 4: every load is a vec4 (or a
+// vec4<u32> of 8 f16 from an f16 cache). On lavapipe a load costs per lane and per instruction and a
+// barrier switches between a workgroup's SIMD groups, so this kernel loads wide and keeps barriers
+// to a handful whatever the length: about 4x faster than the scalar kernel in attention.ts at 1000
+// positions (what keeps the cost per token flat).
+// One workgroup per (head, query row); thread t owns keys t, t + 64, ...:
+//   scores: computed once into sc, then the max and the sum of exp(score - max) over the workgroup;
+//   output: the thread adds w_j * v_j over its keys for every dim, and the 64 partial sums of each
+//           dim meet in workgroup memory at the end.
 import type { Kernel } from './kernel.ts';
 import { memo, BUILTINS, ROUND_F16 } from './common.ts';
 import { attentionParams } from './attention.ts';
@@ -30,7 +31,7 @@ export function attentionF16Kernel(s: AttentionF16Spec): Kernel {
     // the values of load t of each row.
     const per = s.packed ? 8 : 4;
     const loads = s.headDim / per; // per K or V row
-    const groups = Math.floor(64 / loads);
+    const chunk = Math.min(hd4, 8); // output vec4s whose 64 partial sums meet at once (8 KB of workgroup memory)
     const kv = s.packed ? 'vec4u' : 'vec4f';
     const wgsl = `${attentionParams.wgsl}
 @group(0) @binding(0) var<storage, read> q: array<vec4f>;         // (seq, NH, HD / 4)
@@ -44,11 +45,11 @@ const HD4 = ${hd4}u;
 const LOADS = ${loads}u;  // loads of a K or V row
 const GROUP = ${s.nHead / s.nKvHead}u;
 const TILE = 64u;
-const G = ${groups}u;     // groups of LOADS threads in the output walk
+const CH = ${chunk}u;     // output vec4s reduced at once
 const SLOTS = ${s.slots}u; // keys (scores) per thread
 var<workgroup> qs: array<vec4f, HD4>;
-var<workgroup> w: array<f32, TILE>;        // partial maxima and sums, then a tile's weights
-var<workgroup> part: array<vec4f, ${s.packed ? 128 : 64}>;   // (G, HD4) output sums of the groups
+var<workgroup> w: array<f32, TILE>;        // the threads' maxima, then their sums
+var<workgroup> part: array<vec4f, ${64 * chunk}>; // (TILE, CH) the threads' output sums
 ${ROUND_F16}
 fn round4(x: vec4f) -> vec4f { return vec4f(round_f16(x.x), round_f16(x.y), round_f16(x.z), round_f16(x.w)); }
 
@@ -101,31 +102,28 @@ fn dot4(acc: f32, a: vec4f, b: vec4f) -> f32 { return (((acc + a.x * b.x) + a.y 
   let inv = 1.0 / sum;
   workgroupBarrier();
 
-  let t = lid.x % LOADS;
-  let g = lid.x / LOADS;
-  var acc = vec4f(0.0);${s.packed ? '\n  var acc2 = vec4f(0.0); // values 4..7 of the load' : ''}
-  for (var s = 0u; s * TILE < len; s++) {
-    let t0 = s * TILE;
-    var wj = 0.0;
-    if (t0 + lid.x < len) { wj = round_f16(exp(sc[s] - mx) * inv); }
-    w[lid.x] = wj;
+  // Output: each thread adds w_j * v_j over its own keys (the ones it scored), every dim, in private
+  // memory, with no barrier per key tile (on lavapipe a barrier switches between the workgroup's
+  // SIMD groups, which costs more than the work of a tile); then the 64 sums of each dim meet.
+  var acc: array<vec4f, HD4>;
+  for (var s = 0u; s * TILE + lid.x < len; s++) {
+    let wj = round_f16(exp(sc[s] - mx) * inv);
+    let vb = p.v_off / ${per}u + ((s * TILE + lid.x) * NKV + kvh) * LOADS;
+    for (var d = 0u; d < LOADS; d++) {
+      let b = v[vb + d];
+${s.packed ? `      acc[2u * d] += wj * vec4f(unpack2x16float(b.x), unpack2x16float(b.y));
+      acc[2u * d + 1u] += wj * vec4f(unpack2x16float(b.z), unpack2x16float(b.w));` : '      acc[d] += wj * b;'}
+    }
+  }
+  for (var c0 = 0u; c0 < HD4; c0 += CH) {
+    for (var c = 0u; c < CH; c++) { part[lid.x * CH + c] = acc[min(c0 + c, HD4 - 1u)]; }
     workgroupBarrier();
-    let n = min(TILE, len - t0);
-    if (g < G) {
-      for (var u = g; u < n; u += G) {
-        let b = v[p.v_off / ${per}u + ((t0 + u) * NKV + kvh) * LOADS + t];
-${s.packed ? `        acc += w[u] * vec4f(unpack2x16float(b.x), unpack2x16float(b.y));
-        acc2 += w[u] * vec4f(unpack2x16float(b.z), unpack2x16float(b.w));` : `        acc += w[u] * b;`}
-      }
+    if (lid.x < CH && c0 + lid.x < HD4) {
+      var o = vec4f(0.0);
+      for (var t = 0u; t < TILE; t++) { o += part[t * CH + lid.x]; }
+      out[qb + c0 + lid.x] = o;
     }
     workgroupBarrier();
-  }
-  part[${s.packed ? '2u * lid.x' : 'lid.x'}] = acc;${s.packed ? '\n  part[2u * lid.x + 1u] = acc2;' : ''}
-  workgroupBarrier();
-  if (lid.x < HD4) { // output vec4 lid.x: part ${s.packed ? '2 * (g * LOADS + t) + h for t = lid.x / 2, h = lid.x % 2' : 'g * LOADS + lid.x'}
-    var o = vec4f(0.0);
-    for (var gg = 0u; gg < G; gg++) { o += part[${s.packed ? '2u * gg * LOADS + lid.x' : 'gg * LOADS + lid.x'}]; }
-    out[qb + lid.x] = o;
   }
 }`;
     return {

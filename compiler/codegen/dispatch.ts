@@ -27,7 +27,7 @@ export interface NodeContext {
   weight(node: number): WeightTensor;
   pos0: number; // position of row 0 (non-zero when the KV cache holds earlier rows)
   /** The KV cache of an attention node; `bytes` per value: 4 (f32) or 2 (f16 pairs). */
-  kvCache(node: number, rows: number, nKvHead: number, headDim: number, bytes: 2 | 4): { k: GPUBuffer; v: GPUBuffer };
+  kvCache(node: number, rows: number, nKvHead: number, headDim: number, bytes: 2 | 4): { k: GPUBuffer; v: GPUBuffer; rows: number };
   /** A concat whose first operand already sits at the front of its output buffer (appended in place). */
   inPlace?(node: number): boolean;
 }
@@ -107,7 +107,7 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
       return [
         ...kvWrite({ src: x(1), cache: cache.k, ...common }),
         ...kvWrite({ src: x(2), cache: cache.v, ...common }),
-        ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale, llamaCppF16: true, kvF16: f16 }),
+        ...attention({ q: x(0), k: cache.k, v: cache.v, out: y(), seq, pos0: c.pos0, nHead, nKvHead, headDim, scale: a.scale, llamaCppF16: true, kvF16: f16, maxKeys: cache.rows }),
       ];
     }
 

@@ -22,6 +22,11 @@ export interface AttentionArgs {
   llamaCppF16?: boolean;
   /** K and V hold f16 pairs (kvWrite's packF16; with llamaCppF16, head_dim a multiple of 8). */
   kvF16?: boolean;
+  /**
+   * Most keys a call will see (the cache's capacity): the kernel is specialized for it, so one
+   * kernel serves every position (none compiles in the middle of a generation). Default pos0 + seq.
+   */
+  maxKeys?: number;
 }
 
 /** Whether a cache for this head dim can hold packed f16 (what the attention kernel reads as vec4<u32>). */
@@ -34,7 +39,8 @@ export function attention(a: AttentionArgs): Dispatch[] {
   check(a.nHead % a.nKvHead === 0, 'attention', `n_head ${a.nHead} is not a multiple of n_kv_head ${a.nKvHead}`);
   check(a.seq <= 65535 && a.nHead <= 65535, 'attention', `seq ${a.seq} or n_head ${a.nHead} above 65535`);
   if (a.seq === 0) return [];
-  const slots = attentionSlots(a.pos0 + a.seq);
+  check(a.maxKeys === undefined || a.maxKeys >= a.pos0 + a.seq, 'attention', `${a.pos0 + a.seq} keys, more than maxKeys ${a.maxKeys}`);
+  const slots = attentionSlots(a.maxKeys ?? a.pos0 + a.seq);
   // Head dims that are a multiple of 4 (all llama models) take the vec4 kernel; its offsets are in vec4s.
   const vec4 = (a.llamaCppF16 ?? false) && a.headDim % 4 === 0 && a.headDim <= 256;
   check(!a.kvF16 || (vec4 && kvF16Fits(a.headDim)), 'attention', `an f16 KV cache needs llama.cpp rounding and head_dim a multiple of 8, got ${a.headDim}`);
