@@ -38,6 +38,13 @@ const NUMBERS: Case[] = [
   { name: 'string repetition', body: 'print("=" * 5, 3 * "ab", "x" * 0 + "|")', out: ['===== ababab |'] },
 ];
 
+// Names hold values, not variables: a copy or an argument keeps the value it was given.
+const VALUES: Case[] = [
+  { name: 'let a = n, then n changes: a keeps the old value', body: 'let n = arg("n", 1)\nlet a = n\nn = n + 1\nprint(a, n)', out: ['1 2'] },
+  { name: 'the same in a run-time loop', body: 'let t = 0\nfor i in range(arg("k", 3)) {\n  let before = t\n  t = t + i\n  write(before, t, "")\n}\nprint()', out: ['0 0 0 1 1 3 '] },
+  { name: "a function that changes its parameter leaves the caller's variable", body: 'let n = arg("n", 1.0)\nlet m = bump(n)\nprint(n, m)', out: ['1 2'] },
+];
+
 const BUILTIN_CASES: Case[] = [
   { name: 'max / min of a tensor, along an axis, elementwise, of numbers', body: 'let t = [[1.0, 5.0, 2.0], [7.0, -1.0, 3.0]] * 1.0\nprint(max(t), min(t))\nprint(max(t, 0), min(t, 1))\nprint(max(t, 1, true), max(t, 2.0))\nprint(max(3, 7), min(2.5, 1), max(-2, -3) / 2)', out: ['7 -1', '[7, 5, 3] [1, -1]', '[5, 7] [2, 5, 2, 7, 2, 3]', '7 1 -1'] },
   { name: 'max / min methods and of a positional encoding', body: 'let pe = positional_encoding(4, 6)\nprint(pe.max() == max(pe), pe.min(), max(pe), min(positional_encoding(8, 2)) < -0.9)', out: ['true 0 1 true'] },
@@ -67,7 +74,8 @@ const BUILTIN_CASES: Case[] = [
 ];
 
 async function output(c: Case): Promise<string[]> {
-  const r = await runProgram({ file: 't.tl', text: `let model = load_model("synthetic.gguf")\nmain {\n${c.body}\n}` }, model, c.args ?? {});
+  const fns = 'fn bump(x: float) -> float {\n  x = x + 1.0\n  x\n}\n'; // for the values cases
+  const r = await runProgram({ file: 't.tl', text: `let model = load_model("synthetic.gguf")\n${fns}main {\n${c.body}\n}` }, model, c.args ?? {});
   r.program.destroy();
   return r.output.replace(/\n$/, '').split('\n');
 }
@@ -85,7 +93,7 @@ function check(lines: string[], want: Line[]): void {
 describe('parity with the original: numbers and builtins', function () {
   this.timeout(120_000);
 
-  for (const [group, cases] of [['numbers', NUMBERS], ['builtins', BUILTIN_CASES]] as const) {
+  for (const [group, cases] of [['numbers', NUMBERS], ['values', VALUES], ['builtins', BUILTIN_CASES]] as const) {
     describe(group, () => {
       for (const c of cases) it(c.name, async () => check(await output(c), c.out));
     });

@@ -277,8 +277,13 @@ export class Lowerer {
   }
 
   /** Host values that are not plain variables get a variable of their own, evaluated once. */
-  private bindable(val: Val, name: string): Val {
-    if (val.t === 'host' && val.e.k !== 'var' && val.e.k !== 'const') return { t: 'host', e: this.snapshot(val.e, name) };
+  /**
+   * A value as a name holds it: a host expression is evaluated once, into a variable of its own. A
+   * host variable is copied too (`let a = n` then `n = n + 1` must leave a as it was; assignments to
+   * n set its variable in place).
+   */
+  bindable(val: Val, name: string): Val {
+    if (val.t === 'host' && val.e.k !== 'const') return { t: 'host', e: this.snapshot(val.e, name) };
     return val;
   }
 
@@ -721,7 +726,7 @@ export class Lowerer {
     const depth = this.depth;
     try {
       return this.inScope(() => {
-        fn.params.forEach((p, i) => this.declare(p.name, args[i]));
+        fn.params.forEach((p, i) => this.declare(p.name, this.bindable(args[i], p.name))); // an argument is evaluated once
         let result: Val;
         try {
           result = this.blockStmts(fn.body);
