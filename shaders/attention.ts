@@ -126,6 +126,35 @@ const ONLINE = `
     if (d < HD) { out[qb + d] = acc[c] / l; }
   }`;
 
+/**
+ * WGSL: thread lid.x scores keys lid.x, lid.x + TILE, ... below len into sc (SLOTS of them, computed
+ * once), then the workgroup's max (mx) and 1 / Σ exp(score - mx) (inv), through w. `score(j)` is
+ * the WGSL call that scores key j.
+ */
+export function scoresAndStats(score: (j: string) => string): string {
+  return `
+  var sc: array<f32, SLOTS>;
+  var ml = -3.0e38;
+  for (var s = 0u; s * TILE + lid.x < len; s++) {
+    let x = ${score('s * TILE + lid.x')};
+    sc[s] = x;
+    ml = max(ml, x);
+  }
+  w[lid.x] = ml;
+  workgroupBarrier();
+  var mx = -3.0e38;
+  for (var u = 0u; u < TILE; u++) { mx = max(mx, w[u]); }
+  workgroupBarrier();
+  var sl = 0.0;
+  for (var s = 0u; s * TILE + lid.x < len; s++) { sl += exp(sc[s] - mx); }
+  w[lid.x] = sl;
+  workgroupBarrier();
+  var sum = 0.0;
+  for (var u = 0u; u < TILE; u++) { sum += w[u]; }
+  let inv = 1.0 / sum;
+  workgroupBarrier();`;
+}
+
 // llama.cpp's order: the max, the sum of exp(score - max), then f16(exp(score - max) / sum) times V.
 // Each thread's scores are computed once, into sc; the walks after the first read them from there.
 function threePass(grouped: boolean): string {
@@ -153,27 +182,7 @@ function threePass(grouped: boolean): string {
     let d = lid.x + c * TILE;
     if (d < HD) { out[qb + d] = acc[c]; }
   }`;
-  return `
-  var sc: array<f32, SLOTS>;
-  var ml = -3.0e38;
-  for (var i = 0u; i * TILE + lid.x < len; i++) {
-    let s = score(i * TILE + lid.x, kvh);
-    sc[i] = s;
-    ml = max(ml, s);
-  }
-  w[lid.x] = ml;
-  workgroupBarrier();
-  var mx = -3.0e38;
-  for (var u = 0u; u < TILE; u++) { mx = max(mx, w[u]); }
-  workgroupBarrier();
-  var sl = 0.0;
-  for (var i = 0u; i * TILE + lid.x < len; i++) { sl += exp(sc[i] - mx); }
-  w[lid.x] = sl;
-  workgroupBarrier();
-  var sum = 0.0;
-  for (var u = 0u; u < TILE; u++) { sum += w[u]; }
-  let inv = 1.0 / sum;
-  workgroupBarrier();
+  return `${scoresAndStats((j) => `score(${j}, kvh)`)}
   for (var i = 0u; i * TILE < len; i++) {
     let t0 = i * TILE;
     var wj = 0.0;

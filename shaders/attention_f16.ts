@@ -10,7 +10,7 @@
 //           dim meet in workgroup memory at the end.
 import type { Kernel } from './kernel.ts';
 import { memo, BUILTINS, ROUND_F16 } from './common.ts';
-import { attentionParams } from './attention.ts';
+import { attentionParams, scoresAndStats } from './attention.ts';
 
 export interface AttentionF16Spec {
   nHead: number;
@@ -81,26 +81,7 @@ fn dot4(acc: f32, a: vec4f, b: vec4f) -> f32 { return (((acc + a.x * b.x) + a.y 
   var qv = qs;
   let len = p.pos0 + i + 1u;   // keys 0..pos0+i
 
-  var sc: array<f32, SLOTS>;
-  var ml = -3.0e38;
-  for (var s = 0u; s * TILE + lid.x < len; s++) {
-    let x = score(&qv, s * TILE + lid.x, kvh);
-    sc[s] = x;
-    ml = max(ml, x);
-  }
-  w[lid.x] = ml;
-  workgroupBarrier();
-  var mx = -3.0e38;
-  for (var u = 0u; u < TILE; u++) { mx = max(mx, w[u]); }
-  workgroupBarrier();
-  var sl = 0.0;
-  for (var s = 0u; s * TILE + lid.x < len; s++) { sl += exp(sc[s] - mx); }
-  w[lid.x] = sl;
-  workgroupBarrier();
-  var sum = 0.0;
-  for (var u = 0u; u < TILE; u++) { sum += w[u]; }
-  let inv = 1.0 / sum;
-  workgroupBarrier();
+${scoresAndStats((j) => `score(&qv, ${j}, kvh)`)}
 
   // Output: each thread adds w_j * v_j over its own keys (the ones it scored), every dim, in private
   // memory, with no barrier per key tile (on lavapipe a barrier switches between the workgroup's
