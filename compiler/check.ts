@@ -307,10 +307,13 @@ class Checker {
         const inner = new Scope(scope);
         for (const setting of s.settings) {
           if (setting.value.kind === 'Optimizer') for (const p of setting.value.params) this.expr(p.value, scope);
-          else this.expr(setting.value, scope);
+          else if (setting.name !== 'objective') this.expr(setting.value, scope);
           inner.names.set(setting.name, undefined); // `epochs: 100` then `range(epochs)`
         }
-        return this.block(s.body, inner);
+        this.block(s.body, inner);
+        // The objective is evaluated after the block's statements, with the names they define.
+        for (const setting of s.settings) if (setting.name === 'objective' && setting.value.kind !== 'Optimizer') this.expr(setting.value, inner);
+        return;
       }
       case 'PythonImport':
         scope.names.set(s.alias ?? s.module.split('.')[0], undefined);

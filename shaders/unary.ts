@@ -18,6 +18,7 @@ export const UNARY_OPS = {
   cos: 'cos(x)',
   tanh: 'tanh_(x)',
   relu: 'max(x, 0.0)',
+  step: 'select(0.0, 1.0, x > 0.0)', // relu's derivative (compiler/lower/autodiff.ts)
   silu: 'x / (1.0 + exp(-x))',      // as ggml
   sigmoid: '1.0 / (1.0 + exp(-x))',
   gelu: '0.5 * x * (1.0 + tanh_(0.7978845608 * (x + 0.044715 * x * x * x)))', // tanh approximation, as ggml

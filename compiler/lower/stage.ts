@@ -16,6 +16,7 @@ import { assignedNames, containsExit, containsReturn, endsInReturn, mentionedNam
 import { BranchResult } from './branch-result.ts';
 import { StructTable, assignHostFields, fieldAt, fieldOf, fieldPath, hostFields, withField } from './structs.ts';
 import { declareTensor } from './tensor-decl.ts';
+import { lowerLearn } from './learn.ts';
 import { hostConst, literal } from './numbers.ts';
 import { truthy } from '../../runtime/host.ts';
 
@@ -266,6 +267,8 @@ export class Lowerer {
         return;
       case 'TensorDecl':
         return declareTensor(this, s);
+      case 'Learn':
+        return lowerLearn(this, s);
       case 'TestBlock': // a test runs under `tlc test` only, as a program of its own (./blocks.ts)
         return;
       case 'BenchBlock': // a bench inside a block: its body runs in place
@@ -395,6 +398,19 @@ export class Lowerer {
         this.hostLoopBody(s.body);
       });
       this.emit({ k: 'for', var: v, start, end, body });
+    });
+  }
+
+  /**
+   * A host loop of `count` steps whose body `lower` emits (`learn` epochs, ./learn.ts); `names` are
+   * the variables it changes, which live in host variables between steps.
+   */
+  hostFor(names: string[], count: number, span: A.Span, lower: (step: HostExpr) => void): void {
+    const changes: A.Stmt[] = names.map((name) => ({ kind: 'Assign', op: '=', target: { kind: 'Ident', name, span }, value: { kind: 'Ident', name, span }, span }));
+    this.control([{ kind: 'Block', stmts: changes, span }], () => {
+      const v = this.fresh('_step');
+      const body = this.nested(() => lower({ k: 'var', name: v }));
+      this.emit({ k: 'for', var: v, start: { k: 'const', value: 0 }, end: { k: 'const', value: count }, body });
     });
   }
 

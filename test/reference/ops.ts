@@ -154,7 +154,7 @@ export function kvWrite(cache: Float32Array, src: Float32Array, rowSize: number,
 }
 
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'square' | 'recip' | 'sin' | 'cos' | 'tanh'
-  | 'relu' | 'silu' | 'sigmoid' | 'gelu' | 'scale' | 'add_scalar';
+  | 'relu' | 'step' | 'silu' | 'sigmoid' | 'gelu' | 'scale' | 'add_scalar';
 
 /** Elementwise unary functions; `c` is the scalar of scale / add_scalar. */
 export const UNARY: Record<UnaryOp, (x: number, c: number) => number> = {
@@ -170,6 +170,7 @@ export const UNARY: Record<UnaryOp, (x: number, c: number) => number> = {
   cos: Math.cos,
   tanh: Math.tanh,
   relu: (x) => Math.max(x, 0),
+  step: (x) => (x > 0 ? 1 : 0),
   silu: (x) => x / (1 + Math.exp(-x)),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   // the tanh approximation, as ggml and GPT-2 use
