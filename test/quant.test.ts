@@ -4,6 +4,7 @@ import { blockInfo, tensorBytes, quantize, dequantize, f32ToF16, f16ToF32 } from
 import { TlcError } from '../runtime/errors.ts';
 import { Rng } from '../runtime/rng.ts';
 import { q4kBlock, q6kBlock } from './reference/blocks.ts';
+import { refDequantize } from './reference/quant.ts';
 
 describe('quant: block formats', () => {
   const blocks: [string, T, number, number][] = [
@@ -150,4 +151,32 @@ describe('quant: hand-built blocks decode to known values', () => {
     const b = q6kBlock();
     assert.deepEqual(Array.from(dequantize(T.Q6_K, b.bytes, 256)), b.values);
   });
+});
+
+// runtime/quant.ts against the test's own dequantizer (test/reference/quant.ts, from llama.cpp's
+// definitions): first the reference on the hand-built blocks, then both on random bytes (every bit
+// pattern of scales, nibbles and high bits; finite halves only, so NaN never hides a difference).
+describe('quant: dequantize equals the independent reference', () => {
+  it('the reference decodes the hand-built blocks', () => {
+    const k4 = q4kBlock(), k6 = q6kBlock();
+    assert.deepEqual(Array.from(refDequantize(T.Q4_K, k4.bytes, 256)), k4.values);
+    assert.deepEqual(Array.from(refDequantize(T.Q6_K, k6.bytes, 256)), k6.values);
+    assert.deepEqual(Array.from(refDequantize(T.Q8_0, new Uint8Array([0x00, 0x38, 0x80, 0xff, 0x00, 0x01, 0x7f, ...new Array(27).fill(0)]), 32)).slice(0, 5), [-64, -0.5, 0, 0.5, 63.5]);
+    assert.deepEqual(Array.from(refDequantize(T.F16, new Uint8Array([0x00, 0x3c, 0x01, 0x00, 0xff, 0x7b, 0x00, 0xfc]), 4)), [1, 2 ** -24, 65504, -Infinity]);
+  });
+
+  const types: [T, number][] = [[T.F16, 512], [T.Q8_0, 512], [T.Q4_0, 512], [T.Q4_K, 1024], [T.Q6_K, 1024]];
+  for (const [type, count] of types) {
+    it(`${T[type]}: random bytes decode to the same values, bit for bit`, () => {
+      const rng = new Rng(type), bytes = new Uint8Array(tensorBytes(type, count));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
+      // halves (d, dmin, every F16 value) with an exponent below 31: finite
+      const halves: Record<number, (block: number) => number[]> = {
+        [T.F16]: (b) => [2 * b], [T.Q8_0]: (b) => [34 * b], [T.Q4_0]: (b) => [18 * b], [T.Q4_K]: (b) => [144 * b, 144 * b + 2], [T.Q6_K]: (b) => [210 * b + 208],
+      };
+      const { blockSize } = blockInfo(type);
+      for (let b = 0; b < count / blockSize; b++) for (const o of halves[type](b)) bytes[o + 1] &= 0xfb; // exponent <= 30, sign kept
+      assert.deepEqual(dequantize(type, bytes, count), refDequantize(type, bytes, count));
+    });
+  }
 });

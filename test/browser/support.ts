@@ -8,6 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { buildWeb, type WebBuild } from '../../web/node/build.ts';
 import { startWebServer, type WebServer } from '../../web/node/server.ts';
 import { SHARED_MODELS } from '../support/shared.ts';
+import { skipUnlessCI } from '../support/skip.ts';
 
 /** Debian's Chromium: the real binary, or its shell wrapper. */
 export const CHROMIUM = [process.env.CHROME_EXE, '/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => p && existsSync(p));
@@ -17,12 +18,9 @@ const QUIET = ['--disable-background-networking', '--disable-component-update', 
 // --enable-unsafe-webgpu: without it Chromium refuses CPU adapters. Never --disable-software-rasterizer (no adapter).
 const WEBGPU = ['--enable-unsafe-webgpu', '--enable-webgpu-developer-features', '--use-webgpu-adapter=swiftshader'];
 
-/** Skips the suite (from a before hook) when no Chromium is installed. */
+/** Skips the suite (from a before hook) when no Chromium is installed; a failure on CI, where scripts/setup.sh installs it. */
 export function requireChromium(ctx: Mocha.Context): void {
-  if (!CHROMIUM) {
-    console.log('      (skipped: no Chromium found at /usr/lib/chromium/chromium or /usr/bin/chromium; `bash scripts/setup.sh` installs it, or set CHROME_EXE)');
-    ctx.skip();
-  }
+  if (!CHROMIUM) skipUnlessCI(ctx, 'no Chromium found at /usr/lib/chromium/chromium or /usr/bin/chromium; `bash scripts/setup.sh` installs it, or set CHROME_EXE');
 }
 
 export function launchChromium({ webgpu = true } = {}): Promise<Browser> {

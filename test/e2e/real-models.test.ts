@@ -20,7 +20,9 @@ for (const program of ['examples/chat.tl', 'examples/chat_kvcache.tl']) describe
       const ref = refs.find((r) => r.model === model)!;
       const r = await runProgram({ file: program }, path, { prompt: ref.prompt, max_tokens: ref.n_predict, temperature: 0 });
       r.program.destroy();
-      // llama.cpp's input is [BOS] + tokenize(prompt) with the leading space: the program's too.
+      // llama.cpp's input is [BOS] + tokenize(prompt) with the leading space: the program's too, id
+      // for id (the program's tokenizer, called as chat.tl's tokenize(tokenizer, prompt, true) calls it).
+      assert.deepEqual(r.program.tokenizer!.encode(ref.prompt, { addBos: true, parseSpecial: true }), ref.llamacpp_default.input_tokens);
       assert.equal(r.prompt_tokens, ref.llamacpp_default.input_tokens.length);
       assert.deepEqual(r.tokens, ref.llamacpp_default.tokens);
       assert.equal(r.output, ref.prompt + ref.llamacpp_default.text + '\n'); // both end with print("")

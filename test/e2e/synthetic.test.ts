@@ -6,6 +6,9 @@ import { synthLlama, type SynthOptions } from '../../runtime/gguf-writer.ts';
 import { readGguf } from '../../runtime/gguf.ts';
 import { bytesSource } from '../../runtime/bytes.ts';
 import { RefLlama } from '../reference/llama.ts';
+import { sample as refSample } from '../reference/ops.ts';
+import { Rng } from '../../runtime/rng.ts';
+import type { HostValue } from '../../compiler/ir.ts';
 import { runProgram } from '../support/program.ts';
 import { testGpu } from '../support/gpu.ts';
 import { build } from '../../compiler/artifact.ts';
@@ -65,8 +68,8 @@ describe('compiled programs on synthetic models match a TypeScript forward pass'
     describe(m.name, () => {
       const bytes = synthLlama({ ...m.opts, seed: 11 });
       let ref: RefLlama;
-      before(async () => {
-        ref = await RefLlama.load(await readGguf(bytesSource(bytes)));
+      before(() => {
+        ref = RefLlama.load(bytes);
       });
 
       it(`logits within ${m.tol} of the reference`, async () => {
@@ -91,16 +94,51 @@ describe('compiled programs on synthetic models match a TypeScript forward pass'
 });
 
 describe('seeded sampling', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   const bytes = synthLlama({ type: T.F32, embd: 64, heads: 4, seed: 5 });
-  const sample = (seed: number) => runProgram({ file: 'examples/chat.tl' }, bytes, { prompt: 'a', max_tokens: 12, temperature: 1.5, top_k: 0, top_p: 1, seed });
+  const ref = RefLlama.load(bytes);
+  let program: Program;
+  before(async () => {
+    const src = bytesSource(bytes), file = await readGguf(src);
+    program = await Program.load(await testGpu(), build(readFileSync('examples/chat.tl', 'utf8'), 'examples/chat.tl', modelInfo(file)), src, { file });
+  });
+  after(() => program?.destroy());
+  const run = (args: Record<string, HostValue>) => program.run({ prompt: 'a', ...args }, { write: () => {} });
 
-  it('the same seed gives the same tokens; another seed gives others', async () => {
-    const [a, b, c] = [await sample(1), await sample(1), await sample(2)];
-    [a, b, c].forEach((r) => r.program.destroy());
-    assert.equal(a.tokens.length, 12);
-    assert.deepEqual(a.tokens, b.tokens);
-    assert.notDeepEqual(a.tokens, c.tokens);
+  // The run draws u from new Rng(seed), one number per sampled token; the token is the reference's
+  // sample of the reference's logits for that u (test/reference/ops.ts), except where u lands within
+  // the logits' tolerance (1e-3) of a boundary between two tokens: there either neighbour will do.
+  it('the tokens are the reference\'s draws from the seeded Rng; the same seed gives the same tokens', async () => {
+    const o = { temperature: 1.5, topK: 0, topP: 1 };
+    for (const seed of [1, 2, 0xffffffff]) {
+      const r = await run({ max_tokens: 12, temperature: o.temperature, top_k: o.topK, top_p: o.topP, seed });
+      const seq = program.tokenizer!.encode('a', { addBos: true }), rng = new Rng(seed);
+      assert.equal(r.tokens.length, 12);
+      r.tokens.forEach((tok, i) => {
+        const logits = ref.logits(seq), u = rng.next();
+        const allowed = [u, Math.max(0, u - 1e-3), Math.min(0.9999999, u + 1e-3)].map((x) => refSample(logits, o, x));
+        assert.ok(allowed.includes(tok), `seed ${seed}, token ${i} (u ${u}): run ${tok}, reference ${allowed[0]}`);
+        seq.push(tok);
+      });
+      assert.deepEqual((await run({ max_tokens: 12, temperature: o.temperature, top_k: o.topK, top_p: o.topP, seed })).tokens, r.tokens);
+    }
+  });
+
+  // The first token of 400 seeds against top-k 4 of softmax(logits / 1.5): a chi-square bound at
+  // p = 0.001 (3 degrees of freedom), and no token outside the top 4.
+  it('over 400 seeds the first token follows the top-k distribution', async () => {
+    const N = 400, K = 4, T_ = 1.5;
+    const logits = ref.logits(program.tokenizer!.encode('a', { addBos: true }));
+    const top = [...logits.keys()].sort((a, b) => logits[b] - logits[a]).slice(0, K);
+    const w = top.map((t) => Math.exp((logits[t] - logits[top[0]]) / T_)), total = w.reduce((a, b) => a + b);
+    const counts = new Map<number, number>();
+    for (let seed = 0; seed < N; seed++) {
+      const [tok] = (await run({ max_tokens: 1, temperature: T_, top_k: K, top_p: 1, seed })).tokens;
+      counts.set(tok, (counts.get(tok) ?? 0) + 1);
+    }
+    for (const t of counts.keys()) assert.ok(top.includes(t), `token ${t} is outside the top ${K} (${top}) but came up ${counts.get(t)} times`);
+    const chi2 = top.reduce((acc, t, i) => acc + ((counts.get(t) ?? 0) - (N * w[i]) / total) ** 2 / ((N * w[i]) / total), 0);
+    assert.ok(chi2 < 16.27, `chi-square ${chi2.toFixed(2)}: counts ${top.map((t) => `${t}: ${counts.get(t) ?? 0}`)}, expected ${w.map((x) => ((N * x) / total).toFixed(1))}`);
   });
 });
 

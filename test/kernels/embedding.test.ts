@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import { embedding } from '../../runtime/ops/matmul.ts';
-import { quantize, dequantize } from '../../runtime/quant.ts';
+import { quantize } from '../../runtime/quant.ts';
+import { refDequantize } from '../reference/quant.ts';
 import { Rng } from '../../runtime/rng.ts';
 import { embeddingRef } from '../reference/matmul.ts';
 import { q4kBlock, q6kBlock } from '../reference/blocks.ts';
@@ -10,8 +11,8 @@ import { gpuRunner, readF32 } from './support.ts';
 import type { KernelRunner } from '../../runtime/kernels.ts';
 import type { GgmlType } from '../../runtime/weights.ts';
 
-// Decoding is exact on the GPU (the products are exact in f32), so rows must equal
-// runtime/quant.ts's dequantize bit for bit: tolerance 0 for every type.
+// Decoding is exact on the GPU (the products are exact in f32), so rows must equal the test's own
+// dequantizer (test/reference/quant.ts, llama.cpp's definitions) bit for bit: tolerance 0 for every type.
 
 const VOCAB = 37;
 const IDS = [0, 36, 5, 5, 1000, 17, 2 ** 32 - 1, 30]; // repeats, and ids past the vocabulary (zeros)
@@ -25,7 +26,7 @@ async function check(r: KernelRunner, c: Case): Promise<void> {
   const ids = new Uint32Array(IDS); // (seq)
   const y = r.storage(new Float32Array(ids.length * c.K).fill(NaN)); // (seq, K), NaN until written
   await r.runAll(embedding({ table, ids: r.storage(ids), y, seq: ids.length, maxWorkgroupsPerDimension: c.maxPerDim }));
-  assert.deepEqual(await readF32(r, y, ids.length * c.K), embeddingRef(dequantize(c.type, bytes, VOCAB * c.K), ids, c.K));
+  assert.deepEqual(await readF32(r, y, ids.length * c.K), embeddingRef(refDequantize(c.type, bytes, VOCAB * c.K), ids, c.K));
 }
 
 describe('embedding kernel: rows of a GGUF table for token ids', function () {

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import { linear, grid, tuneWeightKernels, tuningFor, type WeightKernelTuning } from '../../runtime/ops/matmul.ts';
-import { quantize, dequantize } from '../../runtime/quant.ts';
+import { quantize } from '../../runtime/quant.ts';
+import { refDequantize } from '../reference/quant.ts';
 import { Rng } from '../../runtime/rng.ts';
 import { linearRef, linearMagnitude } from '../reference/matmul.ts';
 import { uploadWeight } from './weight-tensor.ts';
 import { gpuRunner, readF32 } from './support.ts';
 import type { KernelRunner } from '../../runtime/kernels.ts';
 
-// The kernels dequantize exactly (the same f32 products as runtime/quant.ts), so they differ from
+// The expected weights come from the test's own dequantizer (test/reference/quant.ts, written from
+// llama.cpp's format definitions; production quantize() only makes the bytes). The kernels
+// dequantize exactly (the same f32 products as llama.cpp), so they differ from
 // the f64 reference on the dequantized weights only by f32 rounding in the sums, which run in
 // another order (and, for Q8_0 and Q4_0, multiply each block's sum by its scale once instead of
 // each product). An f32 sum of n terms is within about n * 2^-24 * Σ|terms| of the exact sum in
@@ -25,11 +28,11 @@ const N = 67; // not a multiple of any workgroup's rows
 
 interface Case { type: T; K: number; N: number; M: number; chunks?: number[]; maxPerDim?: number }
 
-/** Runs linear() on random weights of `type` and compares with the reference on the dequantized weights. */
+/** Runs linear() on random weights of `type` and compares with the reference on the reference-dequantized weights. */
 async function check(r: KernelRunner, c: Case): Promise<void> {
   const rng = new Rng(c.K * 1000 + c.N * 10 + c.M + c.type);
   const bytes = quantize(c.type, rng.floats(c.N * c.K));
-  const w = dequantize(c.type, bytes, c.N * c.K); // (N, K): the weights as the kernel must see them
+  const w = refDequantize(c.type, bytes, c.N * c.K); // (N, K): the weights as the kernel must see them
   const weight = uploadWeight(r, 'w', c.type, c.K, c.N, bytes, c.chunks);
   const x = rng.floats(c.M * c.K);  // (M, K)
   const y = r.storage(c.M * c.N * 4); // (M, N)

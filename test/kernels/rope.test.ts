@@ -37,11 +37,32 @@ describe('rope kernel', () => {
     assertClose(await readF32(r, y, x.length), ref.rope(x, 3, 2, 16, { ...c, freqFactors }), TOL, 'y');
   });
 
-  it('rotates by the position alone: row s of a prefill equals a decode at pos0 + s', async () => {
-    const r = await gpuRunner(), h = 2, d = 8, x = new Rng(3).floats(4 * h * d);
-    const all = r.storage(x.byteLength), one = r.storage(h * d * 4);
-    await r.runAll(rope({ x: r.storage(x), y: all, seq: 4, nHead: h, headDim: d, pos0: 10 }));
-    await r.runAll(rope({ x: r.storage(x.subarray(3 * h * d)), y: one, seq: 1, nHead: h, headDim: d, pos0: 13 }));
-    assertClose(await readF32(r, one, h * d), (await readF32(r, all, 4 * h * d)).subarray(3 * h * d), { atol: 0 }, 'row 3');
+  // Independent of the kernel and of ref.rope's step-by-step angles: the closed form, each pair
+  // (2i, 2i + 1) turned by pos * base^(-2i / d), in f64. The kernel builds its angles in f32 (a few
+  // ulps of an angle up to pos), so 1e-5 at these positions.
+  const closedForm = (x: Float32Array, nHead: number, d: number, pos: number): Float64Array => {
+    const y = Float64Array.from(x);
+    for (let h = 0; h < nHead; h++) {
+      for (let i = 0; i < d / 2; i++) {
+        const t = pos * 10000 ** (-2 * i / d), [a, b] = [x[h * d + 2 * i], x[h * d + 2 * i + 1]];
+        y[h * d + 2 * i] = a * Math.cos(t) - b * Math.sin(t);
+        y[h * d + 2 * i + 1] = a * Math.sin(t) + b * Math.cos(t);
+      }
+    }
+    return y;
+  };
+
+  it('rotates by the position alone: row s of a prefill equals a decode at pos0 + s, and the closed form', async () => {
+    const r = await gpuRunner(), h = 2, d = 8, seq = 4, pos0 = 10, row = h * d, x = new Rng(3).floats(seq * row);
+    const all = r.storage(x.byteLength);
+    await r.runAll(rope({ x: r.storage(x), y: all, seq, nHead: h, headDim: d, pos0 }));
+    const prefill = await readF32(r, all, seq * row);
+    for (let s = 0; s < seq; s++) {
+      const one = r.storage(row * 4), xs = x.subarray(s * row, (s + 1) * row);
+      await r.runAll(rope({ x: r.storage(xs), y: one, seq: 1, nHead: h, headDim: d, pos0: pos0 + s }));
+      const decode = await readF32(r, one, row);
+      assertClose(decode, prefill.subarray(s * row, (s + 1) * row), { atol: 0 }, `row ${s}: decode vs prefill`);
+      assertClose(decode, closedForm(xs, h, d, pos0 + s), { atol: 1e-5 }, `row ${s}: decode vs the closed form`);
+    }
   });
 });

@@ -103,6 +103,31 @@ describe('sample kernel', () => {
     });
   }
 
+  // Exactly which tokens top-p keeps, from draws spread evenly over [0, 1): every kept token comes
+  // up, no other does. Logits within 2^-28 of each other have weight exp(z - max) = 1 in f32, so the
+  // top tokens' mass is a whole number and can equal top_p times the kept mass exactly.
+  const e = 2 ** -30;
+  const cuts = [
+    // mass exactly top_p is enough: "reaches" is >=, not >
+    { what: 'a mass of exactly top_p (1 of 4) keeps one token', logits: [0, -e, -2 * e, -3 * e], topP: 0.25, kept: [0] },
+    { what: 'a mass of exactly top_p (2 of 4) keeps two tokens', logits: [-e, 0, -3 * e, -2 * e], topP: 0.5, kept: [0, 1] },
+    { what: 'a mass of exactly top_p (3 of 4) keeps three tokens', logits: [0, -e, -2 * e, -3 * e], topP: 0.75, kept: [0, 1, 2] },
+    { what: 'just over a whole token keeps the next one', logits: [0, -e, -2 * e, -3 * e], topP: 0.2501, kept: [0, 1] },
+    // top-p's share is of the top-k mass (e^2 + e^1.5 + e^1 = 14.6; 0.7 of it needs two tokens), not
+    // of the whole vocabulary's (34.6 with the twenty tokens at 0: all three top-k tokens)
+    { what: 'top-p takes its share of the top-k mass, not the vocabulary\'s', logits: [2, 1.5, 1, ...new Array(20).fill(0)], topK: 3, topP: 0.7, kept: [0, 1] },
+    { what: 'top-k 2 of a long tail, top-p 0.7: the top token alone', logits: [...new Array(30).fill(0), 1, 2], topK: 2, topP: 0.7, kept: [31] },
+  ];
+  for (const { what, logits, kept, ...o } of cuts) {
+    it(`${what}: ${JSON.stringify(o)} keeps tokens ${kept}`, async () => {
+      const r = await gpuRunner(), opts = { temperature: 1, ...o }, N = 64;
+      const us = Array.from({ length: N }, (_, i) => (i + 0.5) / N);
+      const got = await draws(r, Float32Array.from(logits), opts, us);
+      assert.deepEqual([...new Set(got)].sort((a, b) => a - b), kept, `drawn: [${got}]`);
+      assert.deepEqual(got, us.map((u) => ref.sample(Float32Array.from(logits), opts, u)));
+    });
+  }
+
   it('temperature 0 is argmax; the same seed gives the same tokens', async () => {
     const r = await gpuRunner(), logits = Float32Array.from({ length: 500 }, (_, i) => Math.sin(i));
     assert.deepEqual(await draws(r, logits, { temperature: 0 }, [0.3, 0.9]), [ref.argmax(logits), ref.argmax(logits)]);

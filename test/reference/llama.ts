@@ -1,26 +1,49 @@
 // A plain TypeScript llama forward pass, written straight from the architecture (not from the
-// compiler): what end-to-end tests compare the compiled program with.
-import type { GgufFile } from '../../runtime/gguf.ts';
-import { llamaHParams, type LlamaHParams } from '../../runtime/hparams.ts';
-import { dequantize } from '../../runtime/quant.ts';
+// compiler): what end-to-end tests compare the compiled program with. It reads the GGUF file and
+// dequantizes the weights with the test's own code (./gguf.ts, ./quant.ts), no production runtime.
 import * as R from './ops.ts';
 import { linearRef } from './matmul.ts';
+import { readRefGguf, type RefGguf } from './gguf.ts';
+import { refDequantize, refTensorBytes } from './quant.ts';
+
+/** The hyperparameters the forward pass needs, under llama.cpp's GGUF keys. */
+export interface RefHParams {
+  n_layer: number; n_embd: number; n_ff: number; n_head: number; n_head_kv: number; head_dim: number;
+  n_rot: number; rope_freq_base: number; rms_eps: number; n_vocab: number; eos_id?: number;
+}
+
+function hparams(f: RefGguf): RefHParams {
+  const md = f.metadata, arch = String(md.get('general.architecture'));
+  const num = (key: string, fallback?: number): number => {
+    const v = md.get(`${arch}.${key}`) ?? fallback;
+    if (v === undefined) throw new Error(`reference: no ${arch}.${key}`);
+    return Number(v);
+  };
+  const n_embd = num('embedding_length'), n_head = num('attention.head_count');
+  const head_dim = num('attention.key_length', n_embd / n_head);
+  const tokens = md.get('tokenizer.ggml.tokens');
+  const eos = md.get('tokenizer.ggml.eos_token_id');
+  return {
+    n_layer: num('block_count'), n_embd, n_ff: num('feed_forward_length'), n_head,
+    n_head_kv: num('attention.head_count_kv', n_head), head_dim, n_rot: num('rope.dimension_count', head_dim),
+    rope_freq_base: num('rope.freq_base', 10000), rms_eps: num('attention.layer_norm_rms_epsilon'),
+    n_vocab: num('vocab_size', Array.isArray(tokens) ? tokens.length : undefined),
+    eos_id: eos === undefined ? undefined : Number(eos),
+  };
+}
 
 export class RefLlama {
-  readonly hp: LlamaHParams;
+  readonly hp: RefHParams;
   private w = new Map<string, Float32Array>();
 
-  private constructor(file: GgufFile) {
-    this.hp = llamaHParams(file);
+  private constructor(file: RefGguf) {
+    this.hp = hparams(file);
+    for (const t of file.tensors.values()) this.w.set(t.name, refDequantize(t.type, t.bytes, t.shape.reduce((a, b) => a * b, 1)));
   }
 
-  static async load(file: GgufFile): Promise<RefLlama> {
-    const m = new RefLlama(file);
-    for (const t of file.tensors) {
-      const bytes = await file.source.read(t.offset, t.byteLength);
-      m.w.set(t.name, dequantize(t.type, bytes, t.shape.reduce((a, b) => a * b, 1)));
-    }
-    return m;
+  /** The model in a GGUF file's bytes. */
+  static load(bytes: Uint8Array): RefLlama {
+    return new RefLlama(readRefGguf(bytes, refTensorBytes));
   }
 
   private get(name: string): Float32Array {

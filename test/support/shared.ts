@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { skipUnlessCI } from './skip.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHARED_MODELS = process.env.TLC_SHARED_MODELS ?? path.resolve(repoRoot, '../shared/models');
@@ -12,12 +13,12 @@ export function sharedModel(rel: string): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
-/** Skips the current mocha test (or suite, from a before hook) when a shared file is missing. */
+/**
+ * The path of a shared file. When it is missing, skips the current mocha test (or suite, from a
+ * before hook): a clone without ../shared/models. On CI, which always has it, that is a failure.
+ */
 export function requireShared(ctx: Mocha.Context, rel: string): string {
   const p = sharedModel(rel);
-  if (!p) {
-    console.log(`      (skipped: ${path.join(SHARED_MODELS, rel)} is absent; the real-model tests need ../shared/models)`);
-    ctx.skip();
-  }
-  return p!;
+  if (!p) skipUnlessCI(ctx, `${path.join(SHARED_MODELS, rel)} is absent; the real-model tests need ../shared/models`);
+  return p;
 }
