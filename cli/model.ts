@@ -12,6 +12,7 @@ import { synthLlama } from '../runtime/gguf-writer.ts';
 import { TlcError } from '../runtime/errors.ts';
 import { modelInfo, type ModelInfo } from '../compiler/model-info.ts';
 import { errnoWords, requireFile } from './files.ts';
+import { isHubRef, modelFromHub } from './hub.ts';
 
 export const DEMO_MODEL = '<demo: synthetic random weights>';
 
@@ -30,6 +31,7 @@ export async function openModel(p: string | undefined): Promise<ResolvedModel | 
     const source = bytesSource(synthLlama({ layers: 2, embd: 64, heads: 4, kvHeads: 2, vocab: 320, ctx: 256, seed: 7, name: 'tlc demo (random weights)' }), DEMO_MODEL);
     return { path: p, source, file: await readGguf(source), demo: true };
   }
+  if (isHubRef(p)) p = await modelFromHub(p); // hf:OWNER/REPO/FILE.gguf: the file in the cache, downloaded when missing
   if (!existsSync(p)) throw new TlcError(`The model file ${p} does not exist.`);
   requireFile(p, 'the model'); // a directory or a FIFO: an error, never a hang at open
   let source: ByteSource;
@@ -242,6 +244,7 @@ export function chooseModel(given: string | undefined, source: string, file: str
     case 'unknown':
       throw new TlcError(`${m.at}: cannot tell which model file the program loads before it runs: ${m.why}. Give the model with --model MODEL.gguf.`);
     case 'file': {
+      if (isHubRef(m.value)) return m.value; // load_model("hf:..."): opened (and downloaded) by openModel
       if (m.exists) return m.path;
       const named = m.how !== m.value ? `${m.value} (${m.how})` : m.value;
       const tried = m.tried.length > 1 ? `: not beside the program (${m.tried[0]}) nor in the current directory (${m.tried[1]})` : m.tried[0] !== m.value ? ` (${m.tried[0]})` : '';

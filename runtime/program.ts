@@ -57,6 +57,8 @@ export interface RunTimings {
 
 export interface RunResult {
   prompt_tokens: number;
+  /** Prompt tokens actually read; the others came from the KV cache of the last run (a shared token prefix). */
+  prompt_read: number;
   tokens: number[]; // generated token ids, in order
   text: string; // their decoded text
   /**
@@ -235,6 +237,7 @@ export class Program {
     const generated = last !== undefined && last === eos ? tokens.slice(0, -1) : tokens;
     return {
       prompt_tokens: promptTokens,
+      prompt_read: prefill.tokens,
       tokens: generated,
       text: this.tokenizer?.decode(generated) ?? '',
       stopped_by: stopped ?? (last === undefined ? 'end' : last === eos ? 'eos' : 'max_tokens'),

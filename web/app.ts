@@ -10,6 +10,7 @@
 // <body data-state> tells where the page is: starting, no-webgpu, ready, loading, loaded, generating, benchmarking, error.
 import { blobSource, formatProfile, openDevice, urlSource, type ByteSource, type Gpu, type ModelBenchResult } from './lib.ts';
 import { bench, generate, limitProblems, loadModel, readModel, type Generation, type LoadedModel, type ModelHeader } from './generate.ts';
+import { hubSource, isHubRef } from './hub.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const query = new URLSearchParams(location.search);
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   if (urlMode) {
     const url = query.get('model');
     if (!url) return fail(new Error('autorun needs a model: add ?model=URL to the address.'));
-    if (!(await load(() => urlSource(url)))) return;
+    if (!(await load(() => openUrl(url)))) return;
     if (query.get('autorun') === '1') {
       $<HTMLTextAreaElement>('prompt').value = '';
       await chat(query.get('prompt') ?? '');
@@ -141,6 +142,9 @@ async function load(open: () => Promise<ByteSource> | ByteSource): Promise<boole
     return false;
   }
 }
+
+/** A model URL, or an hf:OWNER/REPO/FILE.gguf reference (read from the hub, or from ?hf_endpoint=URL). */
+const openUrl = (url: string) => (isHubRef(url) ? hubSource(url, query.get('hf_endpoint') ?? undefined) : urlSource(url));
 
 function showProgress(done: number, total: number): void {
   const p = $<HTMLProgressElement>('progress');
@@ -298,11 +302,11 @@ function wireControls(): void {
   $('url-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const url = $<HTMLInputElement>('url').value.trim();
-    if (url) void load(() => urlSource(url));
+    if (url) void load(() => openUrl(url));
   });
   $<HTMLSelectElement>('served').addEventListener('change', (ev) => {
     const url = (ev.target as HTMLSelectElement).value;
-    if (url) void load(() => urlSource(url));
+    if (url) void load(() => openUrl(url));
   });
 
   // Drag and drop anywhere on the page; the drop zone lights up while a file hovers.

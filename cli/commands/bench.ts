@@ -10,6 +10,7 @@ import { tuneWeightKernels, tuningFor } from '../../runtime/ops/matmul.ts';
 import { UsageError } from '../report.ts';
 import { runBenchBlocks } from '../test-blocks.ts';
 import { openModel } from '../model.ts';
+import { QUANT_OPTION, withQuant } from '../hub.ts';
 import { llamaHParams } from '../../runtime/hparams.ts';
 import { llamaCppBench, LLAMA_CPP_MISSING, type LlamaCppResult } from '../llama-cpp.ts';
 
@@ -21,6 +22,7 @@ interface Args {
   iters: number;
   json?: boolean;
   model?: string;
+  quant?: string;
   'prompt-tokens': number;
   tokens: number;
   ctx?: number;
@@ -42,7 +44,8 @@ export const benchCommand: CommandModule<{}, Args> = {
       .option('shape', { type: 'string', array: true, describe: 'K,N: row length and rows of the weight (default: TinyLlama\'s 2048,2048 2048,5632 5632,2048)' })
       .option('m', { type: 'number', default: 1, describe: 'Rows of x (tokens); 1 = the decode mat-vec' })
       .option('iters', { type: 'number', default: 10, describe: 'Calls per timed submit' })
-      .option('model', { type: 'string', describe: 'Bench a GGUF model end to end (chat.tl): prefill and decode tok/s, GB/s, % of the roofline' })
+      .option('model', { type: 'string', describe: 'Bench a GGUF model (a file or hf:OWNER/REPO/FILE.gguf) end to end (chat.tl): prefill and decode tok/s, GB/s, % of the roofline' })
+      .option('quant', QUANT_OPTION)
       .option('prompt-tokens', { type: 'number', default: 128, describe: 'With --model: prompt length in tokens (about; the exact count is reported)' })
       .option('tokens', { type: 'number', default: 32, describe: 'With --model: tokens to decode' })
       .option('ctx', { type: 'number', describe: 'With --model: context size (default: the model\'s, at most 4096)' })
@@ -51,6 +54,7 @@ export const benchCommand: CommandModule<{}, Args> = {
       .example('$0 bench --kernel matmul --type Q8_0,Q4_K --shape 2048,2048', 'M=1 mat-vec for two types')
       .example('$0 bench --model tinyllama-q4_0.gguf --prompt-tokens 128 --tokens 32 --vs-llama-cpp', 'end to end, side by side with llama.cpp'),
   handler: async (argv) => {
+    argv.model = withQuant(argv.model, argv.quant);
     if (argv.files?.length) return void (process.exitCode = await runBenchBlocks(argv.files, { model: argv.model, json: argv.json }));
     return argv.model !== undefined ? benchModelCommand(argv) : benchKernels(argv);
   },
@@ -101,7 +105,8 @@ async function benchModelCommand(argv: Args): Promise<void> {
   let llama: LlamaCppResult | undefined;
   if (argv['vs-llama-cpp']) {
     say('llama.cpp (node-llama-cpp) on the same file');
-    llama = await llamaCppBench(argv.model!, { promptTokens: tlc.prompt_tokens, tokens: tlc.tokens, ctx, say });
+    // model.path: the local file, for an hf: reference too
+    llama = await llamaCppBench(model.path, { promptTokens: tlc.prompt_tokens, tokens: tlc.tokens, ctx, say });
   }
   if (argv.json) {
     console.log(JSON.stringify({ tlc, ...(llama ? { llama_cpp: llama, ratio: ratios(tlc, llama) } : {}) }, null, 2));

@@ -8,12 +8,14 @@ import { argPairs, checkArgNames, sourceArgNames } from '../params.ts';
 import { atomicWrite, errnoWords } from '../files.ts';
 import { readImport, readSource } from '../source.ts';
 import { UsageError } from '../report.ts';
+import { QUANT_OPTION, withQuant } from '../hub.ts';
 
 export const LAST_BUILD = path.join('build', 'last');
 
 interface Args {
   file: string;
   model?: string;
+  quant?: string;
   out?: string;
   arg?: string[];
 }
@@ -24,7 +26,8 @@ export const buildCommand: CommandModule<{}, Args> = {
   builder: (y) =>
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'The .tl program' })
-      .option('model', { alias: 'm', type: 'string', describe: 'GGUF model to build for (only its header is read)' })
+      .option('model', { alias: 'm', type: 'string', describe: 'GGUF model to build for, a file or hf:OWNER/REPO/FILE.gguf (only its header is read)' })
+      .option('quant', QUANT_OPTION)
       .option('arg', { type: 'string', array: true, describe: 'A value for arg("name", ...) in the program\'s model path: --arg name=value' })
       .option('out', { alias: 'o', type: 'string', describe: 'Where to write the artifact (default build/<name>.tlc.json)' })
       .example('$0 build examples/chat.tl --model stories260K.gguf', 'then `tlc run --prompt "Once upon a time"`'),
@@ -33,7 +36,7 @@ export const buildCommand: CommandModule<{}, Args> = {
     const source = readSource(argv.file);
     checkArgNames(Object.keys(pairs), new Set(['model', ...sourceArgNames(source, argv.file)]), argv.file);
     // The program's model path is evaluated here, in the build's environment; the artifact keeps it.
-    const modelPath = chooseModel(argv.model, source, argv.file, (m) => console.error(m), pairs);
+    const modelPath = withQuant(chooseModel(argv.model, source, argv.file, (m) => console.error(m), pairs), argv.quant);
     const info = await modelInfoAt(modelPath);
     const artifact = build(source, argv.file, info, undefined, readImport);
     const out = argv.out ?? path.join('build', `${path.basename(argv.file, '.tl')}.tlc.json`);

@@ -12,6 +12,10 @@ import { synthCommand } from './synth.ts';
 import { tokenizeCommand } from './tokenize.ts';
 import { benchCommand } from './bench.ts';
 import { testCommand } from './test.ts';
+import { chatCommand } from './chat.ts';
+import { serveCommand } from './serve.ts';
+import { pullCommand } from './pull.ts';
+import { modelsCommand } from './models.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, irCommand, deviceCommand, parseCommand, checkCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand, benchCommand, testCommand];
+export const commands: CommandModule<any, any>[] = [buildCommand, runCommand, chatCommand, serveCommand, irCommand, deviceCommand, parseCommand, checkCommand, inspectCommand, synthCommand, serveWebCommand, tokenizeCommand, benchCommand, testCommand, pullCommand, modelsCommand];

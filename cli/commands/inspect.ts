@@ -4,16 +4,20 @@ import { ggmlTypeName, SUPPORTED_TYPES, type GgufFile } from '../../runtime/gguf
 import { llamaHParams, type LlamaHParams } from '../../runtime/hparams.ts';
 import { TlcError } from '../../runtime/errors.ts';
 import { requireFile } from '../files.ts';
+import { isHubRef, modelFromHub, QUANT_OPTION, withQuant } from '../hub.ts';
 
-export const inspectCommand: CommandModule<{}, { model: string; json?: boolean }> = {
+export const inspectCommand: CommandModule<{}, { model: string; quant?: string; json?: boolean }> = {
   command: 'inspect <model>',
   describe: 'Describe a GGUF model: hyperparameters, tokenizer, tensors',
   builder: (y) =>
-    y.positional('model', { type: 'string', demandOption: true, describe: 'A .gguf file' })
+    y.positional('model', { type: 'string', demandOption: true, describe: 'A .gguf file, or hf:OWNER/REPO/FILE.gguf' })
+      .option('quant', QUANT_OPTION)
       .option('json', { type: 'boolean', describe: 'Print as JSON' }),
   handler: async (argv) => {
-    requireFile(argv.model, 'the model'); // a directory or a FIFO: an error, not a hang at open
-    const file = await openGguf(argv.model);
+    const model = withQuant(argv.model, argv.quant)!;
+    const local = isHubRef(model) ? await modelFromHub(model) : model; // in the cache, downloaded when missing
+    requireFile(local, 'the model'); // a directory or a FIFO: an error, not a hang at open
+    const file = await openGguf(local);
     try {
       const summary = describe(file);
       if (argv.json) console.log(JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));

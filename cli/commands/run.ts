@@ -15,10 +15,12 @@ import type { GgufFile } from '../../runtime/gguf.ts';
 import { llamaHParams } from '../../runtime/hparams.ts';
 import { readLastBuild } from './build.ts';
 import { readImport, readSource } from '../source.ts';
+import { isHubRef, QUANT_OPTION, withQuant } from '../hub.ts';
 
 interface Args {
   target?: string;
   model?: string;
+  quant?: string;
   prompt?: string;
   'max-tokens'?: string;
   temperature?: string;
@@ -37,7 +39,8 @@ export const runCommand: CommandModule<{}, Args> = {
   builder: (y) => {
     let b = y
       .positional('target', { type: 'string', describe: 'An artifact from `tlc build`, or a .tl file (built in memory)' })
-      .option('model', { alias: 'm', type: 'string', describe: 'GGUF model (default: the one the artifact was built for)' });
+      .option('model', { alias: 'm', type: 'string', describe: 'GGUF model, a file or hf:OWNER/REPO/FILE.gguf (default: the one the artifact was built for)' })
+      .option('quant', QUANT_OPTION);
     // Numbers are read as text and checked by cli/params.ts, so a bad one is named as given.
     for (const f of RUN_FLAGS) b = b.option(f.flag, { ...(f.alias ? { alias: f.alias } : {}), type: 'string', describe: f.describe });
     return b
@@ -135,17 +138,18 @@ async function resolveTarget(argv: Args, args: Record<string, HostValue>, say: (
   if (!target) throw new TlcError('Nothing to run: give a .tl file or an artifact, or build one first with `tlc build FILE.tl --model MODEL.gguf`.');
   if (target.endsWith('.tl')) {
     const source = readSource(target);
-    const modelPath = chooseModel(argv.model, source, target, say, args); // evaluated here, in the run's environment
+    const modelPath = withQuant(chooseModel(argv.model, source, target, say, args), argv.quant); // evaluated here, in the run's environment
     return { artifact: build(source, target, await modelInfoAt(modelPath), undefined, readImport), modelPath };
   }
   if (!existsSync(target)) throw new TlcError(`${target}: no such artifact; build one with \`tlc build FILE.tl\`.`);
   let artifact = parseArtifact(readSource(target, 'the artifact'), target);
-  const modelPath = argv.model ?? artifact.model?.path;
+  const given = withQuant(argv.model, argv.quant);
+  const modelPath = given ?? artifact.model?.path;
   if (modelPath === undefined) return { artifact };
-  if (modelPath !== DEMO_MODEL && !existsSync(modelPath)) {
+  if (modelPath !== DEMO_MODEL && !isHubRef(modelPath) && !existsSync(modelPath)) {
     throw new TlcError(`${target} was built for ${modelPath}, which does not exist here; pass --model MODEL.gguf.`);
   }
-  if (argv.model) {
+  if (given) {
     // Another model with another shape: rebuild from the source kept in the artifact.
     const info = (await modelInfoAt(modelPath))!;
     if (info.fingerprint !== artifact.model?.fingerprint) {

@@ -4,8 +4,9 @@ import type { CommandModule } from 'yargs';
 import { buildWeb } from '../../web/node/build.ts';
 import { startWebServer } from '../../web/node/server.ts';
 import { UsageError } from '../report.ts';
+import { modelFromHub, QUANT_OPTION, withQuant } from '../hub.ts';
 
-interface Args { port: number; host: string; models?: string }
+interface Args { port: number; host: string; models?: string; model?: string; quant?: string }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -15,10 +16,15 @@ export const serveWebCommand: CommandModule<{}, Args> = {
   builder: (y) => y
     .option('port', { type: 'number', default: 8080, describe: 'Port to listen on (0: any free port)' })
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on; keep loopback (WebGPU needs https or localhost)' })
-    .option('models', { type: 'string', describe: 'Folder whose .gguf files are served under /models/' }),
+    .option('models', { type: 'string', describe: 'Folder whose .gguf files are served under /models/' })
+    .option('model', { type: 'string', describe: 'A model on the hub (hf:OWNER/REPO/FILE.gguf) to serve from the cache, downloaded when missing' })
+    .option('quant', QUANT_OPTION),
   handler: async (argv) => {
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new UsageError(`--port must be 0..65535, not ${argv.port}.`);
-    const modelsDir = argv.models && path.resolve(argv.models);
+    if (argv.model !== undefined && argv.models !== undefined) throw new UsageError('--model and --models: give one (a model on the hub, or a folder of models).');
+    // A hub model is served from its folder in the cache (cli/cache.ts), under /models/ like the others.
+    const hubModel = argv.model !== undefined ? await modelFromHub(withQuant(argv.model, argv.quant)!) : undefined;
+    const modelsDir = hubModel ? path.dirname(hubModel) : argv.models && path.resolve(argv.models);
     if (modelsDir && !(await stat(modelsDir).catch(() => undefined))?.isDirectory()) {
       throw new UsageError(`--models ${argv.models}: no such folder.`);
     }
@@ -34,7 +40,8 @@ export const serveWebCommand: CommandModule<{}, Args> = {
     if (modelsDir) {
       const models = (await readdir(modelsDir)).filter((n) => n.endsWith('.gguf')).sort();
       console.log(`models from ${modelsDir}: ${models.length ? models.join(', ') : '(no .gguf files)'}`);
-      if (models.length) console.log(`  e.g. ${server.url}?model=models/${encodeURIComponent(models[0])}`);
+      const shown = hubModel ? path.basename(hubModel) : models[0];
+      if (shown) console.log(`  ${hubModel ? 'open' : 'e.g.'} ${server.url}?model=models/${encodeURIComponent(shown)}`);
     }
     console.log('Ctrl+C stops the server.');
     await new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@ import { TlcError } from '../../runtime/errors.ts';
 import { tokenizerFromGguf, tokenizerFromHfJson, type Tokenizer } from '../../runtime/tokenizer/index.ts';
 import { UsageError } from '../report.ts';
 import { errnoWords, requireFile } from '../files.ts';
+import { isHubRef, modelFromHub } from '../hub.ts';
 
 interface Args {
   model: string;
@@ -34,7 +35,7 @@ export const tokenizeCommand: CommandModule<{}, Args> = {
       .example('$0 tokenize --model stories260K.gguf --text "Once upon a time"', '[1,403,407,261,378]')
       .example('$0 tokenize --model stories260K.gguf --decode 403,407,261,378', 'Once upon a time'),
   handler: async (argv) => {
-    const tokenizer = await loadTokenizer(argv.model);
+    const tokenizer = await loadTokenizer(isHubRef(argv.model) ? await modelFromHub(argv.model) : argv.model);
     if (argv.text !== undefined) {
       console.log(JSON.stringify(tokenizer.encode(argv.text, { addBos: argv.bos, parseSpecial: argv.special })));
     } else {
