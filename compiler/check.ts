@@ -338,11 +338,11 @@ class Checker {
     }
     const name = s.target.name;
     const found = scope.lookup(name);
-    if (s.op === ':=') {
-      // defines the name where it is not yet visible, updates it where it is
+    const kind = found ? undefined : this.globals.get(name);
+    if (s.op === ':=' || (s.op === '=' && !found && (!kind || kind === 'variable'))) {
+      // defines the name where it is not yet visible (`=` too, as in the original), updates it where it is
       (found?.scope ?? scope).names.set(name, found ? undefined : shape);
     } else if (!found) {
-      const kind = this.globals.get(name);
       this.error(
         kind && kind !== 'variable'
           ? `cannot assign to ${kind} '${name}'`

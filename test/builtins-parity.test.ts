@@ -46,6 +46,15 @@ const VALUES: Case[] = [
 ];
 
 const BUILTIN_CASES: Case[] = [
+  {
+    // q of zeros: every key scores 0, so a row's output is the mean of the values it may see; v widened
+    // to 64 by repeating each value 32 times, then averaged by w_o = 1/64 everywhere.
+    name: "attention_with_cache as the original computes it: causal, K/V widened, projected by w_o^T",
+    body: 'let k = [[0.5, 0.25], [1.0, 2.0]] * 1.0\nlet v = [[1.0, 2.0], [3.0, 4.0]] * 1.0\nlet wo = ones([64, 64]) / 64.0\n' +
+      'let o = attention_with_cache(zeros([2, 64]) * 1.0, k, v, wo)\nprint(o[0, 0], o[0, 63], o[1, 0], o[1, 63])\n' +
+      'let d = attention_with_cache(zeros([1, 64]) * 1.0, k, v, wo)\nprint(d[0, 0], d[0, 63])',
+    out: [[1.5, 1.5, 2.5, 2.5], [2.5, 2.5]],
+  },
   { name: 'max / min of a tensor, along an axis, elementwise, of numbers', body: 'let t = [[1.0, 5.0, 2.0], [7.0, -1.0, 3.0]] * 1.0\nprint(max(t), min(t))\nprint(max(t, 0), min(t, 1))\nprint(max(t, 1, true), max(t, 2.0))\nprint(max(3, 7), min(2.5, 1), max(-2, -3) / 2)', out: ['7 -1', '[7, 5, 3] [1, -1]', '[5, 7] [2, 5, 2, 7, 2, 3]', '7 1 -1'] },
   { name: 'max / min methods and of a positional encoding', body: 'let pe = positional_encoding(4, 6)\nprint(pe.max() == max(pe), pe.min(), max(pe), min(positional_encoding(8, 2)) < -0.9)', out: ['true 0 1 true'] },
   { name: 'argmax / argmin along any axis, and flat', body: 'let t = [[1.0, 5.0, 2.0], [7.0, -1.0, 3.0]] * 1.0\nprint(argmax(t), argmin(t), argmax(t, 0), argmin(t, 1), argmin(t, 0, true))', out: ['3 4 [1, 0, 1] [0, 1] [0, 1, 0]'] },

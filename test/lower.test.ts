@@ -198,7 +198,7 @@ const ERRORS: { name: string; src: string; message: RegExp; at: string }[] = [
   { name: 'a linear whose width does not fit', src: main('let x = embedding(model.token_embd.weight, [1])\nprint(linear(x, model.blk[0].ffn_down.weight)[0, 0])'), message: /shape mismatch: linear: input \[1, 64\] has 64 features but the weight \[64, 96\] expects 96/, at: '5:7' },
   { name: 'a reshape that changes the size', src: main('let x = embedding(model.token_embd.weight, [1, 2])\nprint(reshape(x, [3, 64])[0, 0])'), message: /cannot reshape \[2, 64\] to \[3, 64\]/, at: '5:7' },
   { name: 'a builtin with too many arguments', src: main('print(softmax(1, 2, 3))'), message: /softmax takes 1 to 2 arguments, got 3/, at: '4:7' },
-  { name: 'assigning an undeclared name', src: main('y = 3'), message: /'y', which is not declared/, at: '4:1' },
+  { name: 'updating an undeclared name (= declares it, as in the original; += cannot)', src: main('y += 3'), message: /'y' \+= \.\.\.: 'y' is not declared/, at: '4:1' },
   { name: 'an unknown function', src: main('frobnicate(2)'), message: /unknown function 'frobnicate'/, at: '4:1' },
   { name: 'a token id past the embedding table', src: main('print(embedding(model.token_embd.weight, [999999])[0, 0])'), message: /token id 999999 is outside the embedding table \(0\.\.99\)/, at: '4:7' },
   { name: 'a negative token id', src: main('print(embedding(model.token_embd.weight, [-5])[0, 0])'), message: /token id -5 is outside the embedding table/, at: '4:7' },

@@ -13,6 +13,7 @@ import { MATH_BUILTINS } from './builtins-math.ts';
 import { CREATE_BUILTINS } from './builtins-create.ts';
 import { SHAPE_BUILTINS } from './builtins-shape.ts';
 import { HOST_BUILTINS } from './builtins-host.ts';
+import { NN_BUILTINS } from './builtins-nn.ts';
 import { ASSERTION_BUILTINS, panicMessage } from './assertions.ts';
 
 function print(end: string): Lower {
@@ -260,6 +261,7 @@ export const BUILTINS: Record<string, Builtin> = {
   ...CREATE_BUILTINS,
   ...SHAPE_BUILTINS,
   ...HOST_BUILTINS,
+  ...NN_BUILTINS,
 };
 
 // The original's Candle-backed `cndl_*` names that mean what tlc's own builtins mean.
@@ -325,7 +327,7 @@ export function concatTensors(L: Lowerer, a: Val, c: Val, axis: number, span: A.
 }
 
 /** A tensor's sizes: numbers, and symbolic dims with the host expression for their value. */
-function shapeVals(L: Lowerer, x: Val, span: A.Span): Val[] {
+export function shapeVals(L: Lowerer, x: Val, span: A.Span): Val[] {
   const own = x.t === 'tensor' ? { shape: x.g.shape(x.node), dims: x.g.dims } : x.t === 'dev' ? x : undefined;
   const { shape, dims } = own ?? { shape: L.graph().shape(tensorOf(L, x, span)), dims: L.graph().dims };
   return shape.map((d, i): Val => {

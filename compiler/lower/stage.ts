@@ -296,8 +296,9 @@ export class Lowerer {
     const name = s.target.name;
     const found = this.scope.find(name);
     if (!found) {
-      if (s.op === ':=') return this.declare(name, this.bindable(this.expr(s.value), name));
-      throw new CompileError(`assignment to '${name}', which is not declared (use let)`, s.target.span);
+      // As in the original, assigning a name that does not exist declares it in this scope.
+      if (s.op === ':=' || s.op === '=') return this.declare(name, this.bindable(this.expr(s.value), name));
+      throw new CompileError(`'${name}' ${s.op} ...: '${name}' is not declared (use let)`, s.target.span);
     }
     let val = this.expr(s.value);
     if (s.op.length === 2 && s.op !== ':=') val = binary(this, s.op[0] as A.BinaryOp, found.b.val, val, s.span);
