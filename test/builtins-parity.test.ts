@@ -46,6 +46,7 @@ const VALUES: Case[] = [
 ];
 
 const BUILTIN_CASES: Case[] = [
+  { name: '@ of a matrix by a vector, and of two vectors (a dot product)', body: 'let m = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]] * 1.0\nlet v = [10.0, 1.0] * 1.0\nprint(m @ v)\nprint(v @ v)', out: ['[12, 34, 56]', '101'] },
   {
     // q of zeros: every key scores 0, so a row's output is the mean of the values it may see; v widened
     // to 64 by repeating each value 32 times, then averaged by w_o = 1/64 everywhere.

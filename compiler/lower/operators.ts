@@ -73,7 +73,9 @@ function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span):
     const w = transposedWeight(g, y);
     if (w !== undefined) return { t: 'tensor', g, node: g.add('linear', [x, w], {}, span) }; // x @ W.T
     const [ra, rb] = [g.shape(x).length, g.shape(y).length];
-    if (ra < 1 || ra > 3 || rb !== 2) throw new CompileError(`@ multiplies a 1-D, 2-D or 3-D tensor by a 2-D one; got ${ra}-D @ ${rb}-D`, span);
+    // A matrix times a vector (numpy's rule): (..., k) @ (k) sums over k, leaving (...).
+    if (rb === 1 && ra >= 1 && ra <= 3) return { t: 'tensor', g, node: g.add('einsum', [x, y], { eq: `${'bij'.slice(3 - ra)},j->${'bij'.slice(3 - ra, 2)}` }, span) };
+    if (ra < 1 || ra > 3 || rb !== 2) throw new CompileError(`@ multiplies a 1-D, 2-D or 3-D tensor by a 1-D or 2-D one; got ${ra}-D @ ${rb}-D`, span);
     const eq = `${'bij'.slice(3 - ra)},jk->${'bij'.slice(3 - ra, 2)}k`;
     return { t: 'tensor', g, node: g.add('einsum', [x, y], { eq }, span) };
   }
