@@ -125,12 +125,32 @@ export const OPS: Record<string, OpDef> = {
     },
   },
   causal_mask: { shape: (_, a) => [a.n, a.n] },
+  // along attrs.dim; the index (f32, rounded, or u32) has x's shape except at dim (the original's
+  // rule), or is 1-D: positions of whole slices along dim
+  gather: { shape: ([x, index], a) => gatherShape('gather', x, index, a.dim) },
+  scatter: {
+    shape: ([x, index, src], a) => {
+      const want = gatherShape('scatter', x, index, a.dim);
+      if (!sameShape(want, src)) throw new ShapeError(`scatter: src ${showShape(src)} should be ${showShape(want)} for the index ${showShape(index)}`);
+      return x;
+    },
+  },
   reduce: { shape: ([x], a) => (a.axis === undefined ? [] : x.filter((_, i) => i !== a.axis)) }, // attrs.fn: sum mean max min
 
   // Choosing tokens
   argmax: { shape: ([x], a) => (a.flat ? [] : x.slice(0, -1)), dtype: 'u32' }, // attrs.flat: over all elements
   sample: { shape: ([x]) => x.slice(0, -1), dtype: 'u32' }, // args: logits, temperature, top_k, top_p, random
 };
+
+/** gather's output shape (scatter's src shape), after checking the index against x. */
+function gatherShape(op: string, x: Dim[], index: Dim[], dim: number): Dim[] {
+  if (!(Number.isInteger(dim) && dim >= 0 && dim < x.length)) throw new ShapeError(`${op}: dim ${dim} is out of range for ${showShape(x)}`);
+  if (index.length === 1 && x.length > 1) return x.map((d, i) => (i === dim ? index[0] : d));
+  if (index.length !== x.length || x.some((d, i) => i !== dim && d !== index[i])) {
+    throw new ShapeError(`${op}: the index ${showShape(index)} must match ${showShape(x)} except at dim ${dim}, or be 1-D`);
+  }
+  return index;
+}
 
 /** Whether two element counts can be equal for some run-time sizes (they name different sizes). */
 function mayMatch(a: Dim[], b: Dim[]): boolean {

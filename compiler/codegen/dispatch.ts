@@ -16,6 +16,7 @@ import { copyStrided } from '../../runtime/ops/copy_strided.ts';
 import { causalMask } from '../../runtime/ops/mask.ts';
 import { sample } from '../../runtime/ops/sample.ts';
 import { reduceExtreme } from '../../runtime/ops/reduce.ts';
+import { gather, scatter } from '../../runtime/ops/gather_scatter.ts';
 
 export interface NodeContext {
   nodes: Node[];
@@ -190,6 +191,12 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
       const kept = src.map((_, i) => i).filter((i) => a.keep[i]);
       const srcOffset = starts.reduce((o, s, i) => o + s * strides[i], 0);
       return copyStrided({ src: x(0), dst: y(), shape, strides: kept.map((i) => strides[i]), srcOffset });
+    }
+
+    case 'gather':
+    case 'scatter': {
+      const common = { x: x(0), xShape: argShape(0), index: x(1), indexShape: argShape(1), indexType: c.nodes[arg(1)].dtype === 'u32' ? 'u32' as const : 'f32' as const, dim: a.dim, out: y() };
+      return n.op === 'gather' ? gather(common) : scatter({ ...common, src: x(2) });
     }
 
     case 'causal_mask':

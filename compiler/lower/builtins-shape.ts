@@ -47,9 +47,26 @@ const permute: Lower = (L, [x, dims], span) => {
   return node(L, 'transpose', [n], { perm }, span);
 };
 
+/**
+ * gather(x, dim, index) and scatter(x, dim, index, src), as the original's: the index has x's
+ * shape except at dim; gather gives the index's shape, scatter x's, src written over x where the
+ * index names it (the last duplicate in row-major order wins). Index values are rounded; one out
+ * of range reads 0 (gather) or writes nothing (scatter), where the original stops with an error.
+ * A 1-D index of a tensor of more dims (which the original refuses) names whole slices along dim:
+ * the same positions for every slice, so `scatter(cache, 0, rows, data)` writes rows of data.
+ */
+const gatherScatter = (name: 'gather' | 'scatter'): Lower => (L, [x, d, index, src], span) => {
+  const { n, shape } = shapeOfTensor(L, x, span);
+  const dim = axis(d, shape.length, span);
+  const args = [n, tensorOf(L, index, span), ...(src ? [tensorOf(L, src, span)] : [])];
+  return node(L, name, args, { dim }, span);
+};
+
 export const SHAPE_BUILTINS: Record<string, Builtin> = {
   flatten: b(1, 1, flatten),
   squeeze: b(1, 2, squeeze),
   unsqueeze: b(2, 2, unsqueeze),
   permute: b(2, 2, permute),
+  gather: b(3, 3, gatherScatter('gather')),
+  scatter: b(4, 4, gatherScatter('scatter')),
 };
