@@ -29,15 +29,11 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 // without building a key from the WGSL text (which cost ~10 µs a dispatch).
 const pipelineOf = new WeakMap<GPUDevice, WeakMap<Kernel, GPUComputePipeline>>();
 
-// Mutation testing of the kernels (scripts/mutate-kernels.mjs): TLC_MUTATE = JSON { kernel: name regex,
-// edits: [search, replace][] } rewrites matching kernels' WGSL and reports the count of each edit on stderr.
-const MUTATE: { kernel: string; edits: [string, string][] } | undefined = globalThis.process?.env?.TLC_MUTATE ? JSON.parse(globalThis.process.env.TLC_MUTATE) : undefined;
-function mutated(k: Kernel): string {
-  let code = k.wgsl;
-  if (!MUTATE || !new RegExp(MUTATE.kernel).test(k.name)) return code;
-  const counts = MUTATE.edits.map(([from, to]) => [code.split(from).length - 1, (code = code.replaceAll(from, to))][0]);
-  console.error(`TLC_MUTATE ${k.name} ${counts.join(',')}`);
-  return code;
+// A rewrite of each kernel's WGSL before it compiles: for mutation testing only
+// (scripts/mutate-kernels.mjs; runtime/node/gpu.ts installs it from TLC_MUTATE). Unset: no cost.
+let rewriteWgsl: ((k: Kernel) => string) | undefined;
+export function setWgslRewrite(f: ((k: Kernel) => string) | undefined): void {
+  rewriteWgsl = f;
 }
 const bindGroupsOf = new WeakMap<GPUDevice, WeakMap<Kernel, Map<string, GPUBindGroup>>>();
 
@@ -82,7 +78,7 @@ export class KernelRunner {
       for (const f of kernel.features ?? []) {
         if (!this.device.features.has(f)) throw new DeviceError(`Kernel ${kernel.name} needs the WebGPU feature ${f}, which this adapter lacks.`);
       }
-      const module = this.device.createShaderModule({ code: MUTATE ? mutated(kernel) : kernel.wgsl, label: kernel.name });
+      const module = this.device.createShaderModule({ code: rewriteWgsl ? rewriteWgsl(kernel) : kernel.wgsl, label: kernel.name });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: kernel.entryPoint ?? 'main' }, label: kernel.name });
       this.pipelines.set(key, p);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Mutation testing of the WGSL kernels, by hand: each entry below is a typical kernel bug, applied
 // to the generated WGSL of the kernels whose name matches `kernel` (through TLC_MUTATE, read by
-// runtime/kernels.ts when it compiles a pipeline). The entry's kernel tests are run with it and
+// runtime/node/gpu.ts, applied by runtime/kernels.ts when it compiles a pipeline). The entry's kernel tests are run with it and
 // must fail. Every edit of an entry must apply to at least one compiled kernel, so the list cannot
 // rot silently when a template changes: an edit that matches nothing is an error of this script.
 // Mutated runs stop at the first failing test (--bail: each mutated kernel is a fresh lavapipe

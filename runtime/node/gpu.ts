@@ -1,5 +1,20 @@
 // Node only: Dawn through the `webgpu` package. Nothing else in runtime/ imports 'webgpu'.
 import { openDevice, type Gpu, type OpenOptions } from '../device.ts';
+import { setWgslRewrite } from '../kernels.ts';
+import type { Kernel } from '../../shaders/kernel.ts';
+
+// Mutation testing of the kernels (scripts/mutate-kernels.mjs): TLC_MUTATE = JSON { kernel: name regex,
+// edits: [search, replace][] } rewrites matching kernels' WGSL and reports the count of each edit on stderr.
+if (process.env.TLC_MUTATE) {
+  const m = JSON.parse(process.env.TLC_MUTATE) as { kernel: string; edits: [string, string][] };
+  setWgslRewrite((k: Kernel) => {
+    let code = k.wgsl;
+    if (!new RegExp(m.kernel).test(k.name)) return code;
+    const counts = m.edits.map(([from, to]) => [code.split(from).length - 1, (code = code.replaceAll(from, to))][0]);
+    console.error(`TLC_MUTATE ${k.name} ${counts.join(',')}`);
+    return code;
+  });
+}
 
 let dawn: GPU | undefined;
 
