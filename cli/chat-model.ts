@@ -5,7 +5,6 @@ import { build } from '../compiler/artifact.ts';
 import { CONVERSATION_TL } from '../runtime/conversation.ts';
 import { openNodeDevice } from '../runtime/node/gpu.ts';
 import { Program } from '../runtime/program.ts';
-import { checkRunParam } from '../runtime/run-params.ts';
 import { infoOf, openModel } from './model.ts';
 import { programArgNames } from './params.ts';
 import { UsageError } from './report.ts';
@@ -19,13 +18,6 @@ export interface ChatModel {
 }
 
 /** `--ctx` as given on the command line, checked. */
-export function ctxFlag(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const c = checkRunParam('ctx', String(v), '--ctx');
-  if ('error' in c) throw new UsageError(c.error);
-  return Number(c.value);
-}
-
 export async function loadChatModel(opts: { model?: string; program?: string; ctx?: number; onProgress?(done: number, total: number): void }): Promise<ChatModel> {
   if (!opts.model) throw new UsageError('--model M.gguf is required.');
   const model = await openModel(opts.model);

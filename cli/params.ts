@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 // `tlc run`'s parameters: the flags, the --arg pairs, and which names a program takes.
 //
 // Each run parameter has one rule (RUN_PARAMS in runtime/program.ts, shared with the browser page);
@@ -65,9 +66,20 @@ export function runArgs(argv: Record<string, unknown>): { args: Record<string, H
     if (model === '') throw new UsageError('--model: expected a file name, got ""');
     args.model = model;
   }
-  const ctxText = single('ctx', argv.ctx);
-  const ctx = ctxText === undefined ? undefined : (check('ctx', ctxText, '--ctx') as number);
-  return { args, ctx };
+  return { args, ctx: ctxArg(argv.ctx) };
+}
+
+/** --ctx, checked: the most tokens a run holds. */
+export function ctxArg(v: unknown): number | undefined {
+  const text = single('ctx', v);
+  return text === undefined ? undefined : (check('ctx', text, '--ctx') as number);
+}
+
+/** The run flags (RUN_FLAGS, but those named in `except`) as yargs options, read as text. */
+export function withRunFlags<T>(y: Argv<T>, except: string[] = []): Argv<T> {
+  let b = y;
+  for (const f of RUN_FLAGS) if (!except.includes(f.name)) b = b.option(f.flag, { ...(f.alias ? { alias: f.alias } : {}), type: 'string', describe: f.describe }) as unknown as Argv<T>;
+  return b;
 }
 
 function check(name: string, value: string, label: string): HostValue {

@@ -1,11 +1,10 @@
 import readline from 'node:readline';
 import type { CommandModule } from 'yargs';
 import { Conversation, type ReplyParams } from '../../runtime/conversation.ts';
-import { checkRunParam } from '../../runtime/run-params.ts';
 import { TlcError } from '../../runtime/errors.ts';
 import { atomicWrite } from '../files.ts';
-import { ctxFlag, loadChatModel } from '../chat-model.ts';
-import { RUN_FLAGS } from '../params.ts';
+import { loadChatModel } from '../chat-model.ts';
+import { runArgs, withRunFlags } from '../params.ts';
 import { UsageError } from '../report.ts';
 
 interface Args { program?: string; model?: string; system?: string; ctx?: string; [flag: string]: unknown }
@@ -21,7 +20,7 @@ export const chatCommand: CommandModule<{}, Args> = {
       .option('model', { alias: 'm', type: 'string', describe: 'GGUF model' })
       .option('system', { type: 'string', describe: 'The system prompt' })
       .option('ctx', { type: 'string', describe: "Most tokens the conversation holds, at most the model's context; older turns are dropped" });
-    for (const f of RUN_FLAGS) if (f.name !== 'prompt') b = b.option(f.flag, { ...(f.alias ? { alias: f.alias } : {}), type: 'string', describe: f.describe });
+    b = withRunFlags(b, ['prompt']);
     return b
       .example('$0 chat --model tinyllama-chat.gguf --system "You are terse."', 'chat in the terminal')
       .example('printf "Hi\\nWhat did I say?\\n" | $0 chat --model M.gguf', 'one line a turn, replies on stdout')
@@ -30,16 +29,8 @@ export const chatCommand: CommandModule<{}, Args> = {
   handler: async (argv) => {
     const say = (m: string) => process.stderr.write(`${m}\n`);
     if (!argv.model) throw new UsageError('chat: --model M.gguf is required.');
-    const params: ReplyParams = { max_tokens: 256 };
-    for (const { flag, name } of RUN_FLAGS) {
-      const v = argv[flag];
-      if (v === undefined || name === 'prompt') continue;
-      if (Array.isArray(v)) throw new UsageError(`--${flag} is given ${v.length} times; give it once.`);
-      const c = checkRunParam(name, String(v), `--${flag}`);
-      if ('error' in c) throw new UsageError(c.error);
-      (params as Record<string, unknown>)[name] = c.value;
-    }
-    const ctx = ctxFlag(argv.ctx);
+    const { args: { model: _, ...flags }, ctx } = runArgs(argv); // every flag checked as `tlc run` checks it
+    const params: ReplyParams = { max_tokens: 256, ...(flags as ReplyParams) };
     const model = await loadChatModel({ model: argv.model, program: argv.program, ctx });
     const chat = new Conversation(model.program, { system: argv.system, notice: (m) => say(`tlc: ${m}`) });
     const tty = !!process.stdin.isTTY;

@@ -9,7 +9,7 @@ import { formatProfile } from '../../runtime/profile.ts';
 import { openNodeDevice } from '../../runtime/node/gpu.ts';
 import { TlcError } from '../../runtime/errors.ts';
 import { chooseModel, DEMO_MODEL, modelInfoAt, openModel } from '../model.ts';
-import { argPairs, checkArgNames, programArgNames, RUN_FLAGS, runArgs } from '../params.ts';
+import { argPairs, checkArgNames, programArgNames, runArgs, withRunFlags } from '../params.ts';
 import { UsageError } from '../report.ts';
 import type { GgufFile } from '../../runtime/gguf.ts';
 import { llamaHParams } from '../../runtime/hparams.ts';
@@ -42,8 +42,7 @@ export const runCommand: CommandModule<{}, Args> = {
       .option('model', { alias: 'm', type: 'string', describe: 'GGUF model, a file or hf:OWNER/REPO/FILE.gguf (default: the one the artifact was built for)' })
       .option('quant', QUANT_OPTION);
     // Numbers are read as text and checked by cli/params.ts, so a bad one is named as given.
-    for (const f of RUN_FLAGS) b = b.option(f.flag, { ...(f.alias ? { alias: f.alias } : {}), type: 'string', describe: f.describe });
-    return b
+    return withRunFlags(b)
       .option('ctx', { type: 'string', describe: "Most tokens (prompt + generated) held in the KV cache, at most the model's context" })
       .option('arg', { type: 'string', array: true, describe: 'Any other run-time parameter of the program: --arg name=value' })
       .option('json', { type: 'boolean', describe: 'Print one JSON object {prompt_tokens, tokens, text, stopped_by, timings} instead of the text' })

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { startOpenAiServer } from '../openai-server.ts';
-import { ctxFlag, loadChatModel } from '../chat-model.ts';
+import { loadChatModel } from '../chat-model.ts';
+import { ctxArg } from '../params.ts';
 import { UsageError } from '../report.ts';
 
 interface Args { model?: string; program?: string; port: number; host: string; ctx?: string; queue: number }
@@ -23,7 +24,7 @@ export const serveCommand: CommandModule<{}, Args> = {
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new UsageError(`--port must be 0..65535, not ${argv.port}.`);
     if (!Number.isInteger(argv.queue) || argv.queue < 0) throw new UsageError(`--queue must be a whole number >= 0, not ${argv.queue}.`);
     if (!argv.model) throw new UsageError('serve: --model M.gguf is required.');
-    const ctx = ctxFlag(argv.ctx);
+    const ctx = ctxArg(argv.ctx);
     const model = await loadChatModel({ model: argv.model, program: argv.program, ctx });
     const server = await startOpenAiServer({
       program: model.program,
