@@ -6,7 +6,7 @@ import { CONVERSATION_TL } from '../runtime/conversation.ts';
 import { openNodeDevice } from '../runtime/node/gpu.ts';
 import { Program } from '../runtime/program.ts';
 import { infoOf, openModel } from './model.ts';
-import { programArgNames } from './params.ts';
+import { chatProgramProblem } from './params.ts';
 import { UsageError } from './report.ts';
 import { readImport, readSource } from './source.ts';
 
@@ -26,10 +26,8 @@ export async function loadChatModel(opts: { model?: string; program?: string; ct
   if (opts.program) {
     const source = readSource(opts.program);
     artifact = build(source, opts.program, info, undefined, readImport);
-    const names = programArgNames(artifact);
-    if (names && !names.has('ids')) {
-      throw new UsageError(`${opts.program} does not read arg("ids"): a chat program takes the conversation as token ids (let tokens = arg("ids", [1])) and writes only the reply; see CONVERSATION_TL in runtime/conversation.ts.`);
-    }
+    const problem = chatProgramProblem(artifact);
+    if (problem) throw new UsageError(problem);
   } else {
     artifact = build(CONVERSATION_TL, 'conversation.tl', info);
   }

@@ -4,13 +4,12 @@ import type { Argv } from 'yargs';
 // Each run parameter has one rule (RUN_PARAMS in runtime/program.ts, shared with the browser page);
 // here they are read from the command line and checked before anything is loaded. A broken rule is a
 // UsageError (exit 2) naming the flag or the --arg: `--top-p: expected a number in (0, 1], got "2"`.
-import type { Artifact } from '../compiler/artifact.ts';
 import type { HostValue } from '../compiler/ir.ts';
-import { parse } from '../compiler/parse.ts';
-import { forEachNode } from '../compiler/ast-walk.ts';
-import { forEachHostExpr } from '../compiler/ir-walk.ts';
+import { programArgNames, sourceArgNames } from '../compiler/arg-names.ts';
 import { checkRunParam } from '../runtime/run-params.ts';
 import { UsageError } from './report.ts';
+
+export { chatProgramProblem, programArgNames, sourceArgNames } from '../compiler/arg-names.ts';
 
 /** The flags of `tlc run` that set a run parameter: flag -> the arg(...) name it sets. */
 export const RUN_FLAGS: readonly { flag: string; name: string; describe: string; alias?: string }[] = [
@@ -86,46 +85,6 @@ function check(name: string, value: string, label: string): HostValue {
   const c = checkRunParam(name, value, label);
   if ('error' in c) throw new UsageError(c.error);
   return c.value;
-}
-
-/**
- * The names a program reads with arg("name", ...): those in its host program, and those its source
- * uses anywhere (a model path: `load_model(arg("dir") + "/m.gguf")`), and "model" (--model).
- * Undefined when some arg(...) takes a name computed at run time (then any name may be one).
- */
-export function programArgNames(artifact: Artifact): Set<string> | undefined {
-  const names = new Set<string>(['model']);
-  let dynamic = false;
-  forEachHostExpr(artifact.ir.host, (e) => {
-    if (e.k === 'arg') names.add(e.name);
-    else if (e.k === 'call' && e.fn === 'arg') {
-      const first = e.args[0];
-      if (first?.k === 'const' && typeof first.value === 'string') names.add(first.value);
-      else dynamic = true;
-    }
-  });
-  for (const n of sourceArgNames(artifact.source.text, artifact.source.file)) names.add(n);
-  return dynamic ? undefined : names;
-}
-
-/** The literal names of every arg("name", ...) call in a source (the build folds some away). */
-export function sourceArgNames(text: string, file: string): Set<string> {
-  const names = new Set<string>();
-  let program: unknown;
-  try {
-    program = parse(text, file);
-  } catch {
-    return names; // a source that does not parse was not built either
-  }
-  forEachNode(program, (node) => {
-    const n = node as { kind?: string; callee?: { kind?: string; name?: string }; args?: { kind?: string; type?: string; value?: unknown }[] };
-    if (n.kind === 'Call' && n.callee?.kind === 'Ident' && n.callee.name === 'arg') {
-      const first = n.args?.[0];
-      if (first?.kind === 'Lit' && first.type === 'string' && typeof first.value === 'string') names.add(first.value);
-    }
-    return true;
-  });
-  return names;
 }
 
 /** Every --arg name must be one the program reads; otherwise a UsageError that lists the ones it does. */

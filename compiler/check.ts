@@ -339,6 +339,7 @@ class Checker {
     const name = s.target.name;
     const found = scope.lookup(name);
     const kind = found ? undefined : this.globals.get(name);
+    if (s.op === '=' && !found && kind === 'relation') return; // `R = tensor`: the relation's truth values (docs/logic.md)
     if (s.op === ':=' || (s.op === '=' && !found && (!kind || kind === 'variable'))) {
       // defines the name where it is not yet visible (`=` too, as in the original), updates it where it is
       (found?.scope ?? scope).names.set(name, found ? undefined : shape);

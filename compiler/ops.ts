@@ -137,10 +137,120 @@ export const OPS: Record<string, OpDef> = {
   },
   reduce: { shape: ([x], a) => (a.axis === undefined ? [] : x.filter((_, i) => i !== a.axis)) }, // attrs.fn: sum mean max min
 
+  // Logic programming: relations as 0/1 f32 tensors (a fact is an entry > 0); see runtime/ops/logic.ts
+  indicator: {
+    // args: offsets (u32, 1-D); attrs.shape -> 1 at each flat (row-major) offset, 0 elsewhere; offsets past the end ignored
+    shape: ([offsets], a) => {
+      if (offsets?.length !== 1) throw new ShapeError(`indicator: the offsets must be a 1-D list, got ${offsets ? showShape(offsets) : 'none'}`);
+      const ok = (d: unknown) => (Number.isInteger(d) && (d as number) >= 0) || (typeof d === 'string' && d.length > 0);
+      if (!Array.isArray(a.shape) || !a.shape.every(ok)) throw new ShapeError(`indicator: attrs.shape must be a list of sizes, got ${JSON.stringify(a.shape)}`);
+      return a.shape;
+    },
+  },
+  nonzeros: {
+    // x (a, b) f32; attrs.axis 1: (a, b + 1), per row its count of entries > 0, then their columns
+    // ascending; axis 0: (b, a + 1), the same per column. The rest of each row is unspecified.
+    dtype: 'u32',
+    shape: ([x], a) => {
+      if (x?.length !== 2) throw new ShapeError(`nonzeros: expects a 2-D relation, got ${x ? showShape(x) : 'none'}`);
+      if (a.axis === 1) return [x[0], addDims(x[1], 1)];
+      if (a.axis === 0) return [x[1], addDims(x[0], 1)];
+      throw new ShapeError(`nonzeros: axis must be 0 (lists per column) or 1 (per row), got ${a.axis}`);
+    },
+  },
+  join: {
+    // args: lists (p, q + 1) u32 from nonzeros, d f32 2-D, exclude? f32 (the output's shape) -> f32 0/1.
+    // side 'left': S (m, k) by its rows (p = m) @ d (k, n); 'right': d (m, k) @ S (k, n) by its columns
+    // (p = n). out[i][j] = 1 when some kk in the list has d > 0 there, 0 where exclude > 0.
+    shape: ([lists, d, exclude], a) => {
+      if (a.side !== 'left' && a.side !== 'right') throw new ShapeError(`join: side must be 'left' or 'right', got ${a.side}`);
+      if (lists?.length !== 2) throw new ShapeError(`join: the lists must be 2-D (p, q + 1) as nonzeros makes them, got ${lists ? showShape(lists) : 'none'}`);
+      if (d?.length !== 2) throw new ShapeError(`join: the relation must be 2-D, got ${d ? showShape(d) : 'none'}`);
+      const k = a.side === 'left' ? d[0] : d[1];
+      // Sizes known only at run time are checked when the graph runs (runtime/ops/logic.ts).
+      const differ = (x: Dim, y: Dim) => x !== y && typeof x === 'number' && typeof y === 'number';
+      if (differ(addDims(k, 1), lists[1])) {
+        throw new ShapeError(`join: the lists ${showShape(lists)} hold positions below ${Number(lists[1]) - 1}, but the relation ${showShape(d)} has ${k} along its ${a.side === 'left' ? 'first' : 'last'} dim`);
+      }
+      const out = a.side === 'left' ? [lists[0], d[1]] : [d[0], lists[0]];
+      if (exclude && (exclude.length !== 2 || exclude.some((e, i) => differ(e, out[i])))) throw new ShapeError(`join: exclude ${showShape(exclude)} differs from the output ${showShape(out)}`);
+      return out;
+    },
+  },
+  // Relations packed as bits (runtime/ops/logic_bits.ts): 32 entities per u32 word, a row of n in
+  // ceil(n / 32) words, entity j at bit j & 31 of word j >> 5; unused high bits are 0.
+  pack_bits: {
+    // x (m, n) f32, n known when compiling -> (m, ceil(n / 32)) u32, a bit set where x > 0
+    dtype: 'u32',
+    shape: ([x]) => {
+      if (x?.length !== 2) throw new ShapeError(`pack_bits: expects a 2-D relation, got ${x ? showShape(x) : 'none'}`);
+      if (typeof x[1] !== 'number') throw new ShapeError(`pack_bits: the relation ${showShape(x)} needs a column count known when compiling`);
+      return [x[0], packedWords(x[1])];
+    },
+  },
+  unpack_bits: {
+    // bits (m, ceil(n / 32)) u32; attrs.n -> (m, n) f32 0/1
+    shape: ([b], a) => {
+      if (!(Number.isInteger(a.n) && a.n >= 0)) throw new ShapeError(`unpack_bits: attrs.n must be a whole number >= 0, got ${JSON.stringify(a.n)}`);
+      if (b?.length !== 2) throw new ShapeError(`unpack_bits: expects 2-D packed bits, got ${b ? showShape(b) : 'none'}`);
+      if (typeof b[1] === 'number' && b[1] !== packedWords(a.n)) throw new ShapeError(`unpack_bits: ${a.n} entities per row take ${packedWords(a.n)} words, but the bits are ${showShape(b)}`);
+      return [b[0], a.n];
+    },
+  },
+  join_bits: {
+    // args: lists (p, q + 1) u32 from nonzeros, d packed u32, exclude? packed like the output; attrs
+    // side, n -> (m, ceil(n / 32)) u32: join on packed relations. left: S (m, k) by its rows @ d
+    // (k, n) packed (k, ceil(n / 32)); right: d (m, k) packed (m, ceil(k / 32)) @ S (k, n) by its
+    // columns (p = n).
+    dtype: 'u32',
+    shape: ([lists, d, exclude], a) => {
+      if (a.side !== 'left' && a.side !== 'right') throw new ShapeError(`join_bits: side must be 'left' or 'right', got ${a.side}`);
+      if (!(Number.isInteger(a.n) && a.n >= 0)) throw new ShapeError(`join_bits: attrs.n must be a whole number >= 0, got ${JSON.stringify(a.n)}`);
+      if (lists?.length !== 2) throw new ShapeError(`join_bits: the lists must be 2-D (p, q + 1) as nonzeros makes them, got ${lists ? showShape(lists) : 'none'}`);
+      if (d?.length !== 2) throw new ShapeError(`join_bits: the packed relation must be 2-D, got ${d ? showShape(d) : 'none'}`);
+      // Sizes known only at run time are checked when the graph runs (runtime/ops/logic_bits.ts).
+      const differ = (x: Dim, y: Dim) => x !== y && typeof x === 'number' && typeof y === 'number';
+      const w = packedWords(a.n);
+      if (a.side === 'left') {
+        if (differ(addDims(d[0], 1), lists[1])) throw new ShapeError(`join_bits: the lists ${showShape(lists)} hold positions below ${Number(lists[1]) - 1}, but the relation ${showShape(d)} has ${d[0]} rows`);
+        if (differ(d[1], w)) throw new ShapeError(`join_bits: n = ${a.n} entities take ${w} words per row, but the relation is ${showShape(d)}`);
+      } else {
+        if (differ(lists[0], a.n)) throw new ShapeError(`join_bits: the right side's lists ${showShape(lists)} are S's columns, so there must be n = ${a.n} of them`);
+        if (typeof lists[1] === 'number' && differ(d[1], packedWords(lists[1] - 1))) {
+          throw new ShapeError(`join_bits: the lists ${showShape(lists)} hold positions below ${lists[1] - 1}, which take ${packedWords(lists[1] - 1)} words per row, but the relation is ${showShape(d)}`);
+        }
+      }
+      const out = [a.side === 'left' ? lists[0] : d[0], w];
+      if (exclude && (exclude.length !== 2 || exclude.some((e, i) => differ(e, out[i])))) throw new ShapeError(`join_bits: exclude ${showShape(exclude)} differs from the output ${showShape(out)}`);
+      return out;
+    },
+  },
+  bits_or: {
+    // a, b packed u32 of one shape -> a | b
+    dtype: 'u32',
+    shape: ([x, y]) => {
+      const differ = (p: Dim, q: Dim) => p !== q && typeof p === 'number' && typeof q === 'number';
+      if (!x || !y || x.length !== y.length || x.some((d, i) => differ(d, y[i]))) throw new ShapeError(`bits_or: ${x ? showShape(x) : 'none'} and ${y ? showShape(y) : 'none'} differ`);
+      return x;
+    },
+  },
+  bits_count: {
+    // a packed u32, any shape -> [] f32: the number of set bits (exact up to 2^24)
+    shape: ([x]) => {
+      if (!x) throw new ShapeError('bits_count: expects packed bits');
+      return [];
+    },
+  },
+
   // Choosing tokens
   argmax: { shape: ([x], a) => (a.flat ? [] : x.slice(0, -1)), dtype: 'u32' }, // attrs.flat: over all elements
   sample: { shape: ([x]) => x.slice(0, -1), dtype: 'u32' }, // args: logits, temperature, top_k, top_p, random
 };
+
+/** Words per packed row of n entities (pack_bits and the ops on packed relations). */
+function packedWords(n: number): number {
+  return Math.ceil(n / 32);
+}
 
 /** gather's output shape (scatter's src shape), after checking the index against x. */
 function gatherShape(op: string, x: Dim[], index: Dim[], dim: number): Dim[] {

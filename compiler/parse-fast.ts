@@ -985,7 +985,7 @@ export class FastParser {
     const save = this.pos;
     let where: A.Expr[] = [];
     if (this.kw('where')) {
-      const conds = this.exprList();
+      const conds = this.literalList();
       if (conds) where = conds;
       else this.pos = save;
     }
@@ -995,12 +995,27 @@ export class FastParser {
   private ruleDecl(): A.RuleDecl | undefined {
     const [p0, start] = [this.pos, this.skip(this.pos)];
     const head = this.atom();
-    const body = head && this.lit('<-') ? this.exprList() : undefined;
+    const body = head && this.lit('<-') ? this.literalList() : undefined;
     if (!body) {
       this.pos = p0;
       return;
     }
     return { kind: 'RuleDecl', head: head!, body, span: this.span(start, this.pos) };
+  }
+
+  /** NonemptyListOf<Literal, ",">: conditions where `not X` is `!X`. */
+  private literalList(): A.Expr[] | undefined {
+    const out = this.listOf(() => {
+      const [p0, start] = [this.pos, this.skip(this.pos)];
+      if (!this.kw('not')) return this.expr();
+      const operand = this.expr();
+      if (!operand) {
+        this.pos = p0;
+        return this.expr(); // `not` as a name
+      }
+      return { kind: 'Unary', op: '!', operand, span: this.span(start, this.pos) } as A.Unary;
+    });
+    return out.length ? out : undefined;
   }
 
   /** NonemptyListOf<Expr, ","> */

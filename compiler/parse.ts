@@ -301,6 +301,9 @@ const semantics = grammar.createSemantics().addOperation<unknown>('ast', {
   ExprStmt(e) {
     return { kind: 'ExprStmt', expr: ast(e), span: sp(this) };
   },
+  Literal_not(_not, operand) {
+    return { kind: 'Unary', op: '!', operand: ast(operand), span: sp(this) };
+  },
   Query(atom, _q, _where, conds) {
     return { kind: 'Query', atom: ast(atom), where: conds.children[0] ? list(conds.children[0]) : [], span: sp(this) };
   },

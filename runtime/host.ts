@@ -6,6 +6,7 @@
 // loop costs one await per graph run, not one per statement.
 import { Template } from '@huggingface/jinja';
 import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
+import { logicAnswers } from './logic-answers.ts';
 import { TlcError } from './errors.ts';
 import { ASSERTIONS } from './assertions.ts';
 import { DeviceValue } from './device-value.ts';
@@ -258,6 +259,8 @@ class Interpreter {
         return tokenizer(a[0], fn).decode(tokenIds(a[1], fn), { skipSpecial: truthy(a[2] ?? false) });
       case 'token_text':
         return this.stream(tokenizer(a[0], fn)).next(tokenId(a[1], fn));
+      case 'logic_answers':
+        return logicAnswers(a[0], a[1], a[2]);
       case 'chat_prompt':
         return this.chatPrompt(tokenizer(a[0], fn), text(a[1], fn, 'the user message'), a[2] == null ? '' : text(a[2], fn, 'the system message'));
     }

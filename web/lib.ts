@@ -28,3 +28,5 @@ export { build, parseArtifact, type Artifact } from '../compiler/artifact.ts';
 export { modelInfo, type ModelInfo } from '../compiler/model-info.ts';
 export { DiagnosticError, formatDiagnostic, type Diagnostic } from '../compiler/diagnostics.ts';
 export type { HostValue } from '../compiler/ir.ts';
+// The library's entry points (loadModel, loadProgram, startChat, ...), as the package exports them as `tlc/web`.
+export * from '../lib/browser.ts';

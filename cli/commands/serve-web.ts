@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { buildWeb } from '../../web/node/build.ts';
+import { TlcError } from '../../runtime/errors.ts';
 import { startWebServer } from '../../web/node/server.ts';
 import { UsageError } from '../report.ts';
 import { modelFromHub, QUANT_OPTION, withQuant } from '../hub.ts';
@@ -29,8 +31,7 @@ export const serveWebCommand: CommandModule<{}, Args> = {
       throw new UsageError(`--models ${argv.models}: no such folder.`);
     }
 
-    const { outDir, warnings } = await buildWeb();
-    for (const w of warnings) console.warn(`warning: ${w}`);
+    const outDir = await thePage();
     const server = await startWebServer({ root: outDir, modelsDir, port: argv.port, host: argv.host });
 
     console.log(`tlc chat page: ${server.url}`);
@@ -51,3 +52,19 @@ export const serveWebCommand: CommandModule<{}, Args> = {
     await server.close();
   },
 };
+
+/**
+ * The built page: in a checkout, built now from web/ (esbuild, web/node/build.ts); in the npm package,
+ * which holds no sources and no esbuild, the dist/web/ that `npm pack` built (scripts/build-package.mjs).
+ */
+async function thePage(): Promise<string> {
+  if (existsSync(new URL('../../web/app.ts', import.meta.url))) {
+    const { buildWeb } = await import('../../web/node/build.ts');
+    const { outDir, warnings } = await buildWeb();
+    for (const w of warnings) console.warn(`warning: ${w}`);
+    return outDir;
+  }
+  const built = fileURLToPath(new URL('../../../web/', import.meta.url)); // dist/js/cli/commands/ -> dist/web/
+  if (!existsSync(path.join(built, 'index.html'))) throw new TlcError(`The chat page is not built (${built} has no index.html); reinstall tlc.`);
+  return built;
+}

@@ -17,6 +17,8 @@ import { causalMask } from '../../runtime/ops/mask.ts';
 import { sample } from '../../runtime/ops/sample.ts';
 import { reduceExtreme } from '../../runtime/ops/reduce.ts';
 import { gather, scatter } from '../../runtime/ops/gather_scatter.ts';
+import { indicator, join, nonzeros } from '../../runtime/ops/logic.ts';
+import { packBits, unpackBits, joinBits, bitsOr, bitsCount } from '../../runtime/ops/logic_bits.ts';
 
 export interface NodeContext {
   nodes: Node[];
@@ -199,6 +201,46 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
       return n.op === 'gather' ? gather(common) : scatter({ ...common, src: x(2) });
     }
 
+    case 'indicator':
+      needU32(c, arg(0), 'the offsets');
+      return indicator({ offsets: x(0), count: product(argShape(0)), out: y(), n: product(shape) });
+
+    case 'nonzeros':
+      return nonzeros({ x: x(0), xShape: argShape(0), axis: a.axis, out: y() });
+
+    case 'join':
+      needU32(c, arg(0), 'the lists (from nonzeros)');
+      return join({
+        lists: x(0), listsShape: argShape(0), d: x(1), dShape: argShape(1), side: a.side, out: y(),
+        ...(n.args.length > 2 ? { exclude: x(2), excludeShape: argShape(2) } : {}),
+      });
+
+    case 'pack_bits':
+      needType(c, arg(0), 'f32', 'the relation');
+      return packBits({ x: x(0), xShape: argShape(0), out: y() });
+
+    case 'unpack_bits':
+      needU32(c, arg(0), 'the packed bits');
+      return unpackBits({ bits: x(0), bitsShape: argShape(0), n: a.n, out: y() });
+
+    case 'join_bits':
+      needU32(c, arg(0), 'the lists (from nonzeros)');
+      needU32(c, arg(1), 'the packed relation');
+      if (n.args.length > 2) needU32(c, arg(2), 'the packed exclude');
+      return joinBits({
+        lists: x(0), listsShape: argShape(0), d: x(1), dShape: argShape(1), n: a.n, side: a.side, out: y(),
+        ...(n.args.length > 2 ? { exclude: x(2), excludeShape: argShape(2) } : {}),
+      });
+
+    case 'bits_or':
+      needU32(c, arg(0), 'the packed bits');
+      needU32(c, arg(1), 'the packed bits');
+      return bitsOr({ a: x(0), aShape: argShape(0), b: x(1), bShape: argShape(1), out: y() });
+
+    case 'bits_count':
+      needU32(c, arg(0), 'the packed bits');
+      return bitsCount({ a: x(0), words: product(argShape(0)), out: y() });
+
     case 'causal_mask':
       return causalMask({ mask: y(), rows: shape[0], cols: shape[1], pos0: 0 });
 
@@ -218,6 +260,16 @@ export function dispatchesFor(n: Node, c: NodeContext): Dispatch[] {
     default:
       throw new TlcError(`no kernel for the op ${n.op} yet`);
   }
+}
+
+/** Kernels that read indices bind them as array<u32>: f32 data there would be read as garbage. */
+function needU32(c: NodeContext, id: number, what: string): void {
+  needType(c, id, 'u32', what);
+}
+
+/** The same for any binding type (pack_bits reads f32: u32 words there would be read as garbage). */
+function needType(c: NodeContext, id: number, dtype: Node['dtype'], what: string): void {
+  if (c.nodes[id].dtype !== dtype) throw new TlcError(`${what} must be ${dtype}, got ${c.nodes[id].dtype}`);
 }
 
 function isWeight(c: NodeContext, id: number): boolean {

@@ -196,6 +196,11 @@ export function gradients(g: GraphBuilder, loss: number, wrt: number[], span: A.
         accumulate(x, mul(id, add('binary', [d, total], { fn: 'sub' })));
         break;
       }
+      case 'indicator': case 'nonzeros': case 'join':
+      case 'pack_bits': case 'unpack_bits': case 'join_bits': case 'bits_or': case 'bits_count':
+        // Relations are 0/1 (facts, not quantities): there is no gradient to pass through them.
+        refuse(`the logic op ${n.op} (its result is a 0/1 relation, packed bits, a count of facts or index lists, with no gradient)`);
+        break;
       default:
         refuse(`the op ${n.op}`);
     }

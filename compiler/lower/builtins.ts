@@ -7,6 +7,7 @@ import type { Lowerer } from './stage.ts';
 import { CompileError, NONE, describe, stat, tensorType, type Val } from './values.ts';
 import { dimOf, idsInput, shapeOf, tensorOf } from './tensors.ts';
 import { sliceTensor } from './slicing.ts';
+import { LOGIC_BUILTINS } from './builtins-logic.ts';
 import { axis, b, host, num, op, rankOf, unaryOp, type Builtin, type Lower } from './builtin-kit.ts';
 import { floatStat } from './numbers.ts';
 import { MATH_BUILTINS } from './builtins-math.ts';
@@ -14,6 +15,7 @@ import { CREATE_BUILTINS } from './builtins-create.ts';
 import { SHAPE_BUILTINS } from './builtins-shape.ts';
 import { HOST_BUILTINS } from './builtins-host.ts';
 import { NN_BUILTINS } from './builtins-nn.ts';
+import { KG_BUILTINS } from './builtins-kg.ts';
 import { ASSERTION_BUILTINS, panicMessage } from './assertions.ts';
 
 function print(end: string): Lower {
@@ -69,6 +71,7 @@ function sample(L: Lowerer, logits: Val, temperature: Val, span: A.Span): Val {
 }
 
 export const BUILTINS: Record<string, Builtin> = {
+  ...LOGIC_BUILTINS, // entity_dim, entity_onehot (compiler/lower/builtins-logic.ts)
   ...ASSERTION_BUILTINS, // assert, assert_eq, assert_about_eq, __bench_keep (compiler/lower/assertions.ts)
   // Output and run-time parameters
   print: b(0, 64, print('\n')),
@@ -262,6 +265,7 @@ export const BUILTINS: Record<string, Builtin> = {
   ...SHAPE_BUILTINS,
   ...HOST_BUILTINS,
   ...NN_BUILTINS,
+  ...KG_BUILTINS, // knowledge-graph scores, losses, metrics, graph-network helpers (./builtins-kg.ts)
 };
 
 // The original's Candle-backed `cndl_*` names that mean what tlc's own builtins mean.

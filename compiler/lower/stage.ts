@@ -16,9 +16,12 @@ import { assignedNames, containsExit, containsReturn, endsInReturn, mentionedNam
 import { BranchResult } from './branch-result.ts';
 import { StructTable, assignHostFields, fieldAt, fieldOf, fieldPath, hostFields, withField } from './structs.ts';
 import { declareTensor } from './tensor-decl.ts';
+import { declareEmbedding, embeddingRow } from './embeddings.ts';
 import { lowerLearn } from './learn.ts';
 import { hostConst, literal } from './numbers.ts';
 import { truthy } from '../../runtime/host.ts';
+import { Logic, atomName } from './logic.ts';
+import { answer, lowerQuery } from './logic-query.ts';
 
 export interface LowerOptions {
   model?: ModelInfo;
@@ -62,7 +65,8 @@ class LoopSignal {
 }
 
 const MAX_UNROLL = 4096;
-const DECLS = new Set(['EntityDecl', 'RelationDecl', 'RuleDecl', 'EmbeddingDecl']);
+const DECLS = new Set<string>();
+const LOGIC_DECLS = new Set(['EntityDecl', 'RelationDecl', 'RuleDecl']); // read by Logic before lowering
 const MAX_INLINE_DEPTH = 64;
 
 export class Lowerer {
@@ -76,6 +80,8 @@ export class Lowerer {
   private scope: Scope;
   private readonly globals = new Scope();
   private depth = 0; // run-time control nesting (host if/for/while bodies)
+  /** Entity types, relations, facts and rules (./logic.ts). */
+  logic!: Logic;
   private inlineDepth = 0;
   private names = new Map<string, number>();
   private graphCount = 0;
@@ -90,13 +96,15 @@ export class Lowerer {
   lowerProgram(program: A.Program): IR {
     for (const item of program.items) if (item.kind === 'FnDecl') this.fns.set(item.name, item);
     this.structs.declare(program.items);
+    this.logic = new Logic(this, program, (name) => this.fns.has(name));
     const main = program.items.find((i): i is A.MainBlock => i.kind === 'MainBlock');
     try {
       // Top-level statements run first (globals, or the whole program when it is a script), then main.
       for (const item of program.items) {
-        if (['FnDecl', 'MainBlock', 'TestBlock', 'BenchBlock', 'StructDecl', 'ImplBlock'].includes(item.kind)) continue;
+        if (['FnDecl', 'MainBlock', 'TestBlock', 'BenchBlock', 'StructDecl', 'ImplBlock'].includes(item.kind) || LOGIC_DECLS.has(item.kind)) continue;
         if (item.kind === 'Import') throw new CompileError('this import was not resolved: compile the program with compile(), which reads imports', item.span);
         if (DECLS.has(item.kind)) throw new CompileError(`${kindWords(item.kind)} cannot be compiled to WebGPU yet`, item.span);
+        if (item.kind === 'EmbeddingDecl') { declareEmbedding(this, item); continue; } // ./embeddings.ts
         this.stmt(item as A.Stmt);
       }
       if (main) this.inScope(() => {
@@ -115,7 +123,12 @@ export class Lowerer {
   // ---------------------------------------------------------------------------------------------
   // Names and scopes
 
-  private inScope<T>(fn: () => T, parent = this.scope): T {
+  /** Run-time control nesting: 0 outside host if/for/while bodies. */
+  get runTimeDepth(): number {
+    return this.depth;
+  }
+
+  inScope<T>(fn: () => T, parent = this.scope): T {
     const saved = this.scope;
     this.scope = new Scope(parent);
     try {
@@ -163,6 +176,10 @@ export class Lowerer {
     if (found) return found.b.val;
     const fn = this.fns.get(name);
     if (fn) return { t: 'fn', decl: fn };
+    if (this.logic.has(name)) return this.logic.value(name, span); // a relation is its 0/1 tensor
+    const entities = this.logic.domains.get(name);
+    if (entities) return stat(entities.members); // an entity type is the list of its members
+    if (this.logic.isEntity(name)) return stat(name); // an entity is its name
     throw new CompileError(`unknown name '${name}'`, span);
   }
 
@@ -213,6 +230,7 @@ export class Lowerer {
       }
       this.stmt(s);
     }
+    if (this.logic.isFact(block.tail) && !this.scope.find(atomName(block.tail))) return this.logic.fact(block.tail), NONE;
     return block.tail ? this.expr(block.tail) : NONE;
   }
 
@@ -234,9 +252,20 @@ export class Lowerer {
       case 'Assign':
         return this.assign(s);
       case 'ExprStmt': {
+        if (this.logic.isAtom(s.expr) && !this.scope.find((s.expr.callee as A.Ident).name)) return this.logic.fact(s.expr);
         this.expr(s.expr);
         return;
       }
+      case 'Query':
+        return lowerQuery(this.logic, s);
+      case 'With': // `with Person { ... }`: the block, where Person is a name like any other
+        this.inScope(() => this.blockStmts(s.body));
+        return;
+      case 'Infer': // the original's inference methods all answer the query here
+        for (const item of s.items) lowerQuery(this.logic, item.query);
+        return;
+      case 'RuleDecl': // rules are read before lowering (./logic-rules.ts)
+        return;
       case 'If':
         this.ifStmt(s);
         return;
@@ -295,6 +324,7 @@ export class Lowerer {
     if (s.target.kind !== 'Ident') throw new CompileError('assignment to an element or a field cannot be compiled yet', s.target.span);
     const name = s.target.name;
     const found = this.scope.find(name);
+    if (!found && this.logic.has(name) && s.op === '=') return this.logic.assign(name, this.expr(s.value), s.span);
     if (!found) {
       // As in the original, assigning a name that does not exist declares it in this scope.
       if (s.op === ':=' || s.op === '=') return this.declare(name, this.bindable(this.expr(s.value), name));
@@ -681,6 +711,7 @@ export class Lowerer {
         const name = e.callee.name;
         const local = this.scope.find(name);
         if (!local && this.fns.has(name)) return this.inline(this.fns.get(name)!, e.args, e.span);
+        if (!local && this.logic.isAtom(e)) return answer(this.logic, e, []).val; // R(alice, X): a 0/1 tensor over X
         if (BUILTINS[name]) return this.call(name, e.args.map((a) => this.expr(a)), e.span, e.args);
         throw new CompileError(`unknown function '${name}'`, e.callee.span);
       }
@@ -775,6 +806,8 @@ export class Lowerer {
   }
 
   private index(e: A.Index): Val {
+    const row = embeddingRow(this, e); // E[alice]: a row of an embedding table (./embeddings.ts)
+    if (row) return row;
     const target = this.expr(e.target);
     const device = target.t === 'tensor' || target.t === 'dev' || target.t === 'weight';
     const slices: SliceIndex[] = e.indices.map((i) => (i.kind === 'Slice' ? { start: i.start && this.expr(i.start), end: i.end && this.expr(i.end) } : { at: this.expr(i) }));
