@@ -29,21 +29,29 @@ export function containsExit(b: A.Block): boolean {
   return found;
 }
 
-/** Names a block assigns (nested blocks included), each with the expressions assigned to it. */
-export function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>): void {
+/**
+ * Names a block assigns (nested blocks included), each with the expressions assigned to it.
+ * `changes` names what else a statement or a block's last expression changes (a fact: its relation).
+ */
+export function assignedNames(b: A.Block | A.If, out: Map<string, A.Expr[]>, changes?: (e: A.Expr) => string | undefined): void {
   const add = (name: string, e: A.Expr) => out.set(name, [...(out.get(name) ?? []), e]);
+  const other = (e: A.Expr | undefined) => {
+    const name = e && changes?.(e);
+    if (name) add(name, e!);
+  };
+  const block = (b: A.Block) => (b.stmts.forEach(visit), other(b.tail));
   const visit = (s: A.Stmt): void => {
     if (s.kind === 'Assign' && s.target.kind === 'Ident') add(s.target.name, s.value);
     else if (s.kind === 'Assign' && s.target.kind === 'Member') add(rootName(s.target), s.value); // p.x = v changes p
     else if (s.kind === 'ExprStmt' && s.expr.kind === 'MethodCall' && s.expr.target.kind === 'Ident' && MUTATING_METHODS.has(s.expr.name)) add(s.expr.target.name, s.expr);
-    else if (s.kind === 'If') assignedNames(s, out);
-    else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop' || s.kind === 'With') s.body.stmts.forEach(visit);
-    else if (s.kind === 'BlockStmt') s.body.stmts.forEach(visit);
+    else if (s.kind === 'ExprStmt') other(s.expr);
+    else if (s.kind === 'If') assignedNames(s, out, changes);
+    else if (s.kind === 'For' || s.kind === 'While' || s.kind === 'Loop' || s.kind === 'With' || s.kind === 'BlockStmt') block(s.body);
   };
   if (b.kind === 'If') {
-    b.then.stmts.forEach(visit);
-    if (b.else) assignedNames(b.else, out);
-  } else b.stmts.forEach(visit);
+    block(b.then);
+    if (b.else) assignedNames(b.else, out, changes);
+  } else block(b);
 }
 
 /** The variable a field assignment changes: `p` in `p.a.b = v` ('' when it is not a variable's field). */

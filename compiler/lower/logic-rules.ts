@@ -196,12 +196,12 @@ export class RuleSet {
    */
   product(lits: Literal[], out: string[], value: AtomValue, span: A.Span, known = new Map<string, string>()): Val {
     const L = this.logic.L;
-    const types = this.typeVariables(lits, known, span);
+    const types = this.typeVariables(lits, known);
     for (const v of out) if (!types.has(v)) throw new CompileError(`the variable ${v} appears in no atom, so its entity type is unknown`, span);
     const size = (v: string) => Math.max(1, this.logic.domain(types.get(v)!).members.length);
     const factors: Factor[] = [];
     for (const [k, lit] of lits.entries()) {
-      const f = lit.kind === 'atom' ? this.atomFactor(lit, value(lit, k), size) : this.compareFactor(lit, types, size);
+      const f = lit.kind === 'atom' ? this.atomFactor(lit, value(lit, k)) : this.compareFactor(lit, types, size);
       if (f === 'true') continue;
       if (f === 'false') return this.indicator([], out.map(size), span);
       factors.push(f);
@@ -230,7 +230,7 @@ export class RuleSet {
   }
 
   /** Domains of the variables from the positions they fill (and `==` between variables); they must agree. */
-  private typeVariables(lits: Literal[], known: Map<string, string>, span: A.Span): Map<string, string> {
+  private typeVariables(lits: Literal[], known: Map<string, string>): Map<string, string> {
     const types = new Map(known);
     const give = (v: string, t: string, at: A.Span) => {
       const had = types.get(v);
@@ -252,12 +252,11 @@ export class RuleSet {
       if (l.kind !== 'cmp') continue;
       for (const t of [l.left, l.right]) if ('v' in t && !types.has(t.v)) throw new CompileError(`the variable ${t.v} appears in no atom, so its entity type is unknown`, t.span);
     }
-    void span;
     return types;
   }
 
   /** An atom's factor over its distinct named variables: constants selected, diagonals taken, `_` summed. */
-  private atomFactor(lit: Extract<Literal, { kind: 'atom' }>, av: { val: Val; fixed: boolean }, size: (v: string) => number): Factor {
+  private atomFactor(lit: Extract<Literal, { kind: 'atom' }>, av: { val: Val; fixed: boolean }): Factor {
     const L = this.logic.L;
     const span = lit.span;
     const named = [...new Set(lit.terms.flatMap((t) => ('v' in t && t.v !== '_' ? [t.v] : [])))];
@@ -276,14 +275,13 @@ export class RuleSet {
         const d = this.logic.domain(lit.rel.types[k]);
         const at = d.index.get(t.c);
         const hot = this.indicator(at === undefined ? [] : [at], [Math.max(1, d.members.length)], span);
-        const next = cur.replace(letters[k], '');
+        const next = [...new Set(cur.replace(letters[k], ''))].join(''); // a repeated letter: its diagonal
         val = this.einsumStep([tensorOf(L, val, span), tensorOf(L, hot, span)], `${cur},${letters[k]}->${next}`, span);
         cur = next;
       });
       const want = named.map((v) => own.get(v)).join('');
       if (cur !== want) val = this.einsumStep([tensorOf(L, val, span)], `${cur}->${want}`, span);
       f = { vars: named, val, fixed: av.fixed };
-      void size;
     }
     if (lit.negated) f = { ...f, val: node(L, 'scale', [tensorOf(L, f.val, span)], { value: -1, bias: 1 }, span) };
     return f;

@@ -59,6 +59,7 @@ export class Logic {
   private readonly values = new BlockMemo<string>();
   private readonly lists = new BlockMemo<Val>();
   private listKeys = new WeakMap<Val, Map<number, Val>>();
+  private readonly journal: (() => void)[] = []; // undoes build-time facts (see mark)
 
   constructor(readonly L: Lowerer, program: A.Program, private readonly isFunction: (name: string) => boolean) {
     const rules: A.RuleDecl[] = [];
@@ -71,6 +72,7 @@ export class Logic {
     });
     this.rules = new RuleSet(this, rules);
     this.evaluator = new Evaluator(this, this.rules);
+    for (const r of this.relations.keys()) L.declareGlobal(factsName(r), { t: 'none' });
     // Open domains take every name the program's facts put in them, in order of appearance.
     forEachNode(program, (n) => {
       const fact = (n as A.Stmt).kind === 'ExprStmt' ? (n as A.ExprStmt).expr : (n as A.Block).kind === 'Block' ? (n as A.Block).tail : undefined;
@@ -182,10 +184,13 @@ export class Logic {
   // ---------------------------------------------------------------------------------------------
   // Facts and values
 
-  /** `Parent(alice, bob)` as a statement: one element of Parent set, at build time. */
+  /**
+   * `Parent(alice, bob)` as a statement: one element of Parent set. At build time it joins the
+   * relation's list of facts; in run-time control flow (or once the relation lives in a host
+   * variable) the relation's tensor is set there: R = max(R, one-hot), a tensor the loop carries.
+   */
   fact(call: A.Call): void {
     const rel = this.relations.get(atomName(call))!;
-    if (this.L.runTimeDepth > 0) throw new CompileError('a fact inside run-time control flow (a loop or if that runs on the host) cannot be compiled yet: state it outside, or in a loop known at build time', call.span);
     this.checkArity(rel, call);
     let offset = 0;
     call.args.forEach((arg, i) => {
@@ -197,22 +202,63 @@ export class Logic {
       offset = offset * this.shape(rel)[i] + at;
     });
     if (rel.assigned) throw new CompileError(`'${rel.name}' was given a tensor; a fact cannot be added to it`, call.span);
-    if (!rel.facts.has(offset)) this.version++;
+    this.version++;
+    const held = this.held(rel.name);
+    if (held) {
+      const one = this.rules.indicator([offset], this.shape(rel), call.span);
+      return this.L.assignName(factsName(rel.name), node(this.L, 'binary', [tensorOf(this.L, held, call.span), tensorOf(this.L, one, call.span)], { fn: 'max' }, call.span), call.span);
+    }
+    if (this.L.runTimeDepth > 0) throw new CompileError(`a fact inside run-time control flow that the loop or if does not state itself (in a function it calls) cannot be compiled: state ${rel.name}(...) in the loop's body`, call.span);
+    if (rel.facts.has(offset)) return;
     rel.facts.add(offset);
+    this.journal.push(() => rel.facts.delete(offset));
+  }
+
+  /** The hidden variable a fact in run-time control flow changes: what generalize makes a host variable. */
+  factTarget(e: A.Expr): string | undefined {
+    return this.isFact(e) && !this.L.hasLocal(atomName(e)) ? factsName(atomName(e)) : undefined;
+  }
+
+  /** Before run-time control flow that states facts of R: R's facts so far become a tensor in R's variable. */
+  hold(names: Iterable<string>, span: A.Span): void {
+    for (const name of names) {
+      if (!name.startsWith(FACTS)) continue;
+      const rel = name.slice(FACTS.length);
+      if (this.held(rel) || !this.relations.has(rel)) continue;
+      this.L.rebindName(name, this.base(rel, span));
+      this.version++;
+    }
+  }
+
+  /** The tensor a relation's facts live in once run-time control flow states some. */
+  private held(rel: string): Val | undefined {
+    const v = this.L.lookup(factsName(rel), this.relations.get(rel)!.span);
+    return v.t === 'none' ? undefined : v;
+  }
+
+  /** Undoing what lowering did since `mark()` (a loop tried unrolled, then lowered as a host loop). */
+  mark(): number {
+    return this.journal.length;
+  }
+  undoTo(mark: number): void {
+    while (this.journal.length > mark) this.journal.pop()!();
+    this.version++; // what was derived meanwhile may be gone with its graphs
   }
 
   /** `R = x`: the relation's truth values become x (positive is true: `R = sim - 0.8`), shape checked. */
   assign(name: string, v: Val, span: A.Span): void {
     const rel = this.relations.get(name)!;
     if (this.rules.defines(name)) throw new CompileError(`'${name}' is defined by rules; it cannot be given a tensor`, span);
-    if (this.L.runTimeDepth > 0) throw new CompileError(`'${name}' cannot be given a tensor inside run-time control flow yet`, span);
+    if (this.L.runTimeDepth > 0 || this.held(name)) throw new CompileError(`'${name}' cannot be given a tensor inside run-time control flow, or after facts stated there, yet`, span);
     const g = this.L.graph();
     const x = tensorOf(this.L, v, span);
     const shape = g.shape(x), want = this.shape(rel);
     if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
       throw new CompileError(`'${name}' is a ${want.join(' x ')} relation (${rel.types.join(', ')}), but this tensor has shape [${shape.join(', ')}]`, span);
     }
+    const before = rel.assigned;
     rel.assigned = node(this.L, 'unary', [x], { fn: 'step' }, span);
+    this.journal.push(() => (rel.assigned = before));
     this.version++;
   }
 
@@ -236,6 +282,8 @@ export class Logic {
   base(name: string, span: A.Span): Val {
     const rel = this.relations.get(name)!;
     if (rel.assigned) return rel.assigned;
+    const held = this.held(name);
+    if (held) return held;
     const offsets = [...rel.facts].sort((a, b) => a - b);
     const at = node(this.L, 'const', [], { shape: [offsets.length], values: offsets, dtype: 'u32' }, span);
     return node(this.L, 'indicator', [tensorOf(this.L, at, span)], { shape: this.shape(rel) }, span);
@@ -251,6 +299,9 @@ export class Logic {
     return this.lists.set(key, node(this.L, 'nonzeros', [tensorOf(this.L, v, span)], { axis }, span), this.L.block, this.version);
   }
 }
+
+const FACTS = '__facts_';
+const factsName = (rel: string) => FACTS + rel;
 
 export function atomName(call: A.Call): string {
   return (call.callee as A.Ident).name;

@@ -171,6 +171,16 @@ export class Lowerer {
     return out;
   }
 
+  /** A variable of this scope or an enclosing one (not a function, relation or entity). */
+  hasLocal(name: string): boolean {
+    return this.scope.find(name) !== undefined;
+  }
+
+  /** `name` (declared) rebound to `val`, undone if the statement is lowered again. */
+  rebindName(name: string, val: Val): void {
+    this.rebind(this.scope.find(name)!.b, val);
+  }
+
   lookup(name: string, span: A.Span): Val {
     const found = this.scope.find(name);
     if (found) return found.b.val;
@@ -503,7 +513,7 @@ export class Lowerer {
     const b = this.block;
     return {
       graphs: this.graphs.length, outputs: this.graphs.map((g) => g.outputs.length), emitted: this.graphs.map((g) => g.emitted),
-      undo: this.undo.length, stmts: b.stmts.length, graph: b.graph, owned: b.owned.length, block: b,
+      undo: this.undo.length, stmts: b.stmts.length, graph: b.graph, owned: b.owned.length, block: b, logic: this.logic.mark(),
     };
   }
 
@@ -517,6 +527,7 @@ export class Lowerer {
       binding.val = val;
       binding.carried = carried;
     }
+    this.logic.undoTo(saved.logic);
   }
 
   private whileLoop(cond: A.Expr | undefined, body: A.Block, span: A.Span): void {
@@ -594,7 +605,8 @@ export class Lowerer {
    */
   private generalize(blocks: (A.Block | A.If | undefined)[], owner: number): void {
     const names = new Map<string, A.Expr[]>();
-    for (const b of blocks) if (b) assignedNames(b, names);
+    for (const b of blocks) if (b) assignedNames(b, names, (e) => this.logic.factTarget(e));
+    this.logic.hold(names.keys(), blocks.find((b) => b)?.span ?? ({} as A.Span)); // relations facts there change
     // A KVCache the statement mentions may change in it (its methods, or functions it is passed to).
     for (const name of mentionedNames(blocks)) {
       const v = this.scope.find(name)?.b.val;
