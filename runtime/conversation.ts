@@ -9,10 +9,11 @@
 // turn (its prompt and the reply as sampled) plus the tokens of what the template adds after them, so
 // the executor finds the whole last turn in its KV cache and reads only the new turn's tokens. When the
 // conversation outgrows the context, the oldest turns go (the system prompt stays) and `notice` says so.
+// `regenerate` answers the last message again (the chat page's Regenerate), on the same token ids.
 import { Template } from '@huggingface/jinja';
 import type { HostValue } from '../compiler/ir.ts';
 import { TlcError } from './errors.ts';
-import type { Program, RunIo, RunResult } from './program.ts';
+import type { Program, RunIo, RunOptions, RunResult } from './program.ts';
 import type { Tokenizer } from './tokenizer/index.ts';
 
 /**
@@ -194,9 +195,9 @@ export class StopFilter {
 
 /**
  * Runs the program on `ids` with the sampling parameters; stop texts end the reply (the run is
- * stopped at once). io.signal stops it too (stopped_by 'stopped').
+ * stopped at once). io.signal stops it too (stopped_by 'stopped'). `opts` as Program.run's (profile).
  */
-export async function generate(program: Program, ids: number[], params: ReplyParams, io: RunIo): Promise<ReplyResult & { raw: string }> {
+export async function generate(program: Program, ids: number[], params: ReplyParams, io: RunIo, opts: RunOptions = {}): Promise<ReplyResult & { raw: string }> {
   const stopper = new AbortController();
   const onAbort = () => stopper.abort();
   if (io.signal?.aborted) stopper.abort();
@@ -216,7 +217,7 @@ export async function generate(program: Program, ids: number[], params: ReplyPar
         if (out) io.write(out);
         if (filter.stopped) stopper.abort();
       },
-    });
+    }, opts);
   } finally {
     io.signal?.removeEventListener('abort', onAbort);
   }
@@ -254,6 +255,8 @@ export class Conversation {
   private generated = new WeakSet<ChatMessage>();
   /** The rendered text and token ids of the last turn, prompt and reply: the next turn continues them. */
   private last?: { text: string; ids: number[] };
+  /** What `last` was when the last turn's ids were made: regenerate makes the same ids again. */
+  private beforeLast?: { text: string; ids: number[] };
 
   constructor(readonly program: Program, private opts: ConversationOptions = {}) {
     if (!program.tokenizer) throw new TlcError('a conversation needs a model with a tokenizer');
@@ -269,7 +272,7 @@ export class Conversation {
   /** Forgets the turns (the system prompt stays). */
   reset(): void {
     this.messages = [];
-    this.last = undefined;
+    this.last = this.beforeLast = undefined;
   }
 
   /** The conversation as JSON: { system, messages }. */
@@ -292,8 +295,11 @@ export class Conversation {
     return { ids: encodePrompt(tok, text), text };
   }
 
-  /** Adds the user's message, generates the reply (streamed to io.write) and adds it. */
-  async say(user: string, io: RunIo, params: ReplyParams = {}): Promise<TurnResult> {
+  /**
+   * Adds the user's message, generates the reply (streamed to io.write) and adds it. When the run
+   * fails, the message goes again, so the conversation is as it was.
+   */
+  async say(user: string, io: RunIo, params: ReplyParams = {}, opts: RunOptions = {}): Promise<TurnResult> {
     this.messages.push({ role: 'user', content: user });
     const ctx = this.program.ctx;
     const room = Math.max(1, Math.min(params.max_tokens ?? 256, Math.floor(ctx / 4)));
@@ -312,14 +318,44 @@ export class Conversation {
       this.messages.pop();
       throw new TlcError(`the message is too long: the conversation needs ${ids.length} tokens and the context holds ${ctx}`);
     }
-    const before = this.last ? this.last.ids.length : 0;
+    const continued = this.last;
+    const before = continued ? continued.ids.length : 0;
     const stop = [...defaultStops(this.template), ...(params.stop ?? [])];
-    const r = await generate(this.program, ids, { ...params, stop }, io);
+    let r: ReplyResult & { raw: string };
+    try {
+      r = await generate(this.program, ids, { ...params, stop }, io, opts);
+    } catch (e) {
+      this.messages.pop();
+      throw e;
+    }
     const reply: ChatMessage = { role: 'assistant', content: r.reply };
     this.generated.add(reply);
     this.messages.push(reply);
     // The next turn continues these ids only if the reply is all the model wrote (no stop text cut it).
     this.last = r.finish === 'stop' ? undefined : { text: text + r.raw, ids: [...ids, ...r.tokens] };
+    this.beforeLast = continued;
     return { ...r, ids, new_tokens: ids.length - before, dropped_turns: dropped };
+  }
+
+  /**
+   * Takes back the last reply and answers the last user message again (with other sampling
+   * parameters, say another seed). When that fails, the conversation is as it was.
+   */
+  async regenerate(io: RunIo, params: ReplyParams = {}, opts: RunOptions = {}): Promise<TurnResult> {
+    let i = this.messages.length - 1;
+    while (i >= 0 && this.messages[i].role !== 'user') i--;
+    if (i < 0) throw new TlcError('there is no message to answer again');
+    const before = this.messages, last = this.last;
+    this.messages = before.slice(0, i);
+    // The last turn's ids again (a fresh encoding of the text could split the replies differently).
+    if (i === before.length - 2) this.last = this.beforeLast;
+    try {
+      // The KV cache still holds the old reply; the executor keeps only the prefix the new ids share with it.
+      return await this.say(before[i].content, io, params, opts);
+    } catch (e) {
+      this.messages = before;
+      this.last = last;
+      throw e;
+    }
   }
 }

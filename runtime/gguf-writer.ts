@@ -117,6 +117,7 @@ export interface SynthOptions {
   ropeBase?: number; // default 10000
   rmsEps?: number;   // default 1e-5
   name?: string;
+  chatTemplate?: string; // tokenizer.chat_template (Jinja); none by default
 }
 
 // general.file_type values (llama.cpp's LLAMA_FTYPE_*) for a model whose matrices are all one type.
@@ -182,6 +183,7 @@ export function synthLlama(opts: SynthOptions = {}): Uint8Array {
     'tokenizer.ggml.eos_token_id': kv.u32(2),
     'tokenizer.ggml.add_bos_token': kv.bool(true),
     'tokenizer.ggml.add_eos_token': kv.bool(false),
+    ...(opts.chatTemplate !== undefined ? { 'tokenizer.chat_template': kv.str(opts.chatTemplate) } : {}),
   };
   return writeGguf({ metadata, tensors });
 }

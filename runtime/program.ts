@@ -39,6 +39,11 @@ export interface RunIo {
   signal?: AbortSignal;
   /** A long prompt is read in chunks (PREFILL_CHUNK tokens): called after each with the tokens read so far. */
   onPrefill?(done: number, total: number): void;
+  /**
+   * Called as each token is sampled, before the program writes it: the tokens generated so far and the
+   * prompt's length. The EOS that ends the text is not counted (it is not part of it).
+   */
+  onToken?(generated: number, promptTokens: number): void;
   env?(name: string): string | undefined;
 }
 
@@ -217,7 +222,9 @@ export class Program {
             decode.tokens += 1;
           }
           step = { ms: 0, seq: 0, rows: 0 };
-          tokens.push(Number(exec.output(sampled)));
+          const token = Number(exec.output(sampled));
+          tokens.push(token);
+          if (token !== eos) io.onToken?.(tokens.length, promptTokens);
         },
         readOutput: (graph, output) => this.executors.get(graph)!.output(output),
       });

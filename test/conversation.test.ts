@@ -101,6 +101,25 @@ describe('conversations (runtime/conversation.ts)', function () {
     }
   });
 
+  it('regenerate answers the last message again, in place of the last reply', async () => {
+    const chat = new Conversation(program, { system: 'Sys.' });
+    await assert.rejects(chat.regenerate({ write: () => {} }), /no message to answer again/);
+    await chat.say('First.', { write: () => {} }, { max_tokens: 6, temperature: 0 });
+    const t = await chat.say('Second.', { write: () => {} }, { max_tokens: 6, temperature: 0 });
+    let streamed = '';
+    const again = await chat.regenerate({ write: (s) => (streamed += s) }, { max_tokens: 6, temperature: 0 });
+    assert.deepEqual(again.ids, t.ids, 'the same conversation read');
+    assert.deepEqual(again.tokens, t.tokens, 'greedy: the same reply');
+    assert.equal(streamed, again.reply);
+    assert.deepEqual(chat.messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant']);
+    assert.equal(chat.messages[2].content, 'Second.');
+    // A run that fails leaves the conversation as it was.
+    const shape = JSON.stringify(chat.toJSON());
+    await assert.rejects(chat.regenerate({ write: () => {} }, { temperature: -1 }));
+    await assert.rejects(chat.say('Third.', { write: () => {} }, { temperature: -1 }));
+    assert.equal(JSON.stringify(chat.toJSON()), shape);
+  });
+
   it('refuses a message longer than the context, and the conversation stays as it was', async () => {
     const small = await loadConversationProgram(bytes, 32);
     try {

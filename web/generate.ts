@@ -1,8 +1,10 @@
-// The page's one link to the generation API: read a model's header, compile chat.tl for it and load it
-// onto the GPU, generate. The same steps as `tlc run examples/chat.tl --model M`, all in the page.
+// The page's one link to the generation API: read a model's header, compile the conversation program
+// for it and load it onto the GPU, then chat (runtime/conversation.ts, as `tlc chat` does) or continue
+// a text (as `tlc run examples/chat.tl` does). Device trouble becomes one clear message.
 import {
-  benchModel, build, DeviceError, llamaHParams, modelInfo, Program, readGguf, TlcError,
-  type ByteSource, type DeviceInfo, type GgufFile, type Gpu, type HostValue, type LlamaHParams, type ModelBenchResult, type RunIo, type RunOptions, type RunResult,
+  benchModel, build, CONVERSATION_TL, DeviceError, llamaHParams, modelInfo, Program, readGguf, TlcError,
+  type ByteSource, type Conversation, type DeviceInfo, type GgufFile, type Gpu, type LlamaHParams, type ModelBenchResult,
+  type ReplyParams, type ReplyResult, type RunIo, type RunOptions, type RunResult,
 } from './lib.ts';
 
 /**
@@ -35,46 +37,60 @@ export async function readModel(source: ByteSource): Promise<ModelHeader> {
 
 export interface LoadedModel {
   header: ModelHeader;
+  /** CONVERSATION_TL (examples/chat.tl on token ids) compiled for the model: chat turns and text runs. */
   program: Program;
-  compileMs: number;        // chat.tl -> artifact, in the page
+  compileMs: number;        // the program -> artifact, in the page
   loadMs: number;           // weights read and uploaded
   release(): void;          // frees its GPU buffers
 }
 
-/** Compiles `programText` (chat.tl) for the model and uploads the weights it uses. */
+/** Compiles the conversation program for the model and uploads the weights it uses; `ctx` as Program.load's. */
 export async function loadModel(
-  gpu: Gpu, header: ModelHeader, programText: string | undefined,
-  onProgress: (done: number, total: number) => void,
+  gpu: Gpu, header: ModelHeader, opts: { ctx?: number; onProgress(done: number, total: number): void },
 ): Promise<LoadedModel> {
-  if (programText === undefined) throw new TlcError('There is no program to run: examples/chat.tl was absent when this page was built.');
   const t0 = performance.now();
-  const artifact = build(programText, 'chat.tl', modelInfo(header.file));
+  const artifact = build(CONVERSATION_TL, 'conversation.tl', modelInfo(header.file));
   const t1 = performance.now();
   const program = await deviceGuard(gpu, `loading ${header.source.name}`, () =>
-    Program.load(gpu, artifact, header.source, { file: header.file, onProgress, readText: fetchText }));
+    Program.load(gpu, artifact, header.source, { file: header.file, ctx: opts.ctx, onProgress: opts.onProgress, readText: fetchText }));
   return { header, program, compileMs: t1 - t0, loadMs: performance.now() - t1, release: () => program.destroy() };
 }
 
-/** Run-time parameters of chat.tl: its arg("...") names, and the seed of the sampler. */
-export interface GenerateParams {
-  prompt: string;
-  max_tokens: number;
-  temperature: number;
-  seed: number;
-  top_k?: number;
-  top_p?: number;
+/** Sampling parameters: the program's arg("...") names. */
+export type Sampling = Required<Pick<ReplyParams, 'max_tokens' | 'temperature' | 'top_k' | 'top_p' | 'seed'>>;
+
+/** A reply, in either mode: the run's result, what ended it, and (chat) how the conversation changed. */
+export interface Reply extends RunResult {
+  /** The reply as shown (a chat reply ends before a stop text). */
+  reply: string;
+  finish: ReplyResult['finish'];
+  dropped_turns: number;
 }
 
-export type Generation = RunResult;
-
 /**
- * Runs the program once; `io.write` gets the text as it streams, `io.signal` stops it (stopped_by 'stopped').
- * With `opts.profile` every kernel is timed and the result has a `profile`.
+ * One turn of the conversation (or the last one again): runtime/conversation.ts renders it with the
+ * model's chat template, keeps the KV cache across turns, and drops the oldest turns that do not fit.
  */
-export function generate(model: LoadedModel, params: GenerateParams, io: RunIo, gpu: Gpu, opts: RunOptions = {}): Promise<Generation> {
-  const args: Record<string, HostValue> = {};
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) args[k] = v;
-  return deviceGuard(gpu, 'generating', () => model.program.run(args, io, opts));
+export async function chatTurn(gpu: Gpu, chat: Conversation, text: string | undefined, params: Sampling, io: RunIo, opts: RunOptions): Promise<Reply> {
+  try {
+    return await deviceGuard(gpu, 'generating', () => (text === undefined ? chat.regenerate(io, params, opts) : chat.say(text, io, params, opts)));
+  } catch (e) {
+    // The conversation's own words, plus where the page's context is set.
+    if (e instanceof TlcError && e.message.startsWith('the message is too long')) {
+      throw new TlcError(`${e.message}: shorten the message, or raise the context (the field beside the meter).`);
+    }
+    throw e;
+  }
+}
+
+/** Text mode: the model continues `prompt` (no history, no template), as `tlc run examples/chat.tl` does. */
+export async function continueText(gpu: Gpu, program: Program, prompt: string, params: Sampling, io: RunIo, opts: RunOptions): Promise<Reply> {
+  const ids = program.tokenizer!.encode(prompt);
+  if (ids.length >= program.ctx) {
+    throw new TlcError(`The text is ${ids.length} tokens and the context holds ${program.ctx}: shorten it, or raise the context (the field beside the meter).`);
+  }
+  const r = await deviceGuard(gpu, 'generating', () => program.run({ ids, ...params }, io, opts));
+  return { ...r, reply: r.text, finish: r.stopped_by, dropped_turns: 0 };
 }
 
 /**
@@ -85,7 +101,7 @@ export async function bench(
   gpu: Gpu, header: ModelHeader, programText: string | undefined,
   o: { promptTokens: number; tokens: number; say(line: string): void },
 ): Promise<ModelBenchResult> {
-  if (programText === undefined) throw new TlcError('There is no program to run: examples/chat.tl was absent when this page was built.');
+  if (programText === undefined) throw new TlcError('There is no program to bench: examples/chat.tl was absent when this page was built.');
   if (!(Number.isInteger(o.promptTokens) && o.promptTokens >= 1)) throw new TlcError(`Bench: prompt tokens must be a whole number >= 1, not ${o.promptTokens}.`);
   if (!(Number.isInteger(o.tokens) && o.tokens >= 2)) throw new TlcError(`Bench: tokens must be a whole number >= 2 (the first comes from the prompt), not ${o.tokens}.`);
   // As `tlc bench --model`: a context just big enough (the chat template and BOS add a few tokens), at least 256.

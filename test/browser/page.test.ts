@@ -1,5 +1,6 @@
 // The chat page in a real headless Chromium, WebGPU on SwiftShader: adapter, no-WebGPU messages, loading a
-// real model by URL and by file, and generation: llama.cpp's tokens for stories260K, Node's for synthetic models.
+// real model by URL and by file, and generation in text mode: llama.cpp's tokens for stories260K, Node's
+// for synthetic models. The chat itself (conversations, the model cache, the context) is chat-page.test.ts.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { WebServer } from '../../web/node/server.ts';
 import type { RunProfile } from '../../runtime/profile.ts';
 import type { ModelBenchResult } from '../../runtime/bench-model.ts';
+import { CONVERSATION_TL } from '../../runtime/conversation.ts';
 import { synthLlama, type SynthOptions } from '../../runtime/gguf-writer.ts';
 import { runProgram } from '../support/program.ts';
 import { requireShared } from '../support/shared.ts';
@@ -50,7 +52,7 @@ describe('browser: the chat page in headless Chromium', function () {
   const state = (page: Page) => page.evaluate(() => document.body.dataset.state);
   const text = (page: Page, selector: string) => page.locator(selector).innerText();
 
-  it('shows the SwiftShader adapter, its features, and the program it runs', async () => {
+  it('shows the SwiftShader adapter, its features, and the program it runs (conversation.tl)', async () => {
     const page = await open();
     assert.equal(await state(page), 'ready', await text(page, '#no-webgpu'));
     assert.match(await text(page, '#adapter'), /swiftshader/i);
@@ -59,9 +61,7 @@ describe('browser: the chat page in headless Chromium', function () {
     const shown = await page.$$eval('#features .chip', (chips) => Object.fromEntries(chips.map((c) => [c.textContent, (c as HTMLElement).dataset.on])));
     assert.deepEqual(shown, expected);
 
-    const program = path.join(REPO, 'examples/chat.tl');
-    const shownProgram = await page.locator('#program-text').textContent();
-    assert.equal(shownProgram, readFileSync(program, 'utf8')); // examples/chat.tl is tracked: always there
+    assert.equal(await page.locator('#program-text').textContent(), CONVERSATION_TL);
     await page.close();
   });
 
@@ -109,12 +109,17 @@ describe('browser: the chat page in headless Chromium', function () {
   const hparamsShown = (page: Page) => page.$$eval('#hparams > div', (divs) =>
     Object.fromEntries(divs.map((d) => [d.querySelector('dt')!.textContent, d.querySelector('dd')!.textContent])));
 
-  async function assertLoaded(page: Page): Promise<void> {
+  async function assertLoaded(page: Page, from: RegExp): Promise<void> {
     assert.equal(await state(page), 'loaded', await text(page, '#error'));
     const [value, max] = await page.$eval('#progress', (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max]);
     assert.ok(max > 1000 && value === max, `progress ${value} of ${max}`);
-    assert.match(await text(page, '#progress-text'), /\(100%\)$/);
-    assert.match(await text(page, '#load-info'), /^chat\.tl compiled for it in \d+ ms; weights and shaders loaded in [\d.]+ s\.$/);
+    assert.match((await page.locator('#progress-text').textContent())!, /^loading onto the GPU: .* \(100%\)$/);
+    assert.equal(await page.locator('#progress-row').isHidden(), true, 'the progress bar goes once the model is loaded');
+    const info = await text(page, '#load-info');
+    assert.match(info, /^conversation\.tl compiled for it in \d+ ms; weights and shaders loaded in [\d.]+ s\. /);
+    assert.match(info, from);
+    assert.match(info, /It has no chat template/);
+    assert.equal(await page.locator('#mode').inputValue(), 'text', 'a model without a chat template starts in text mode');
     const shown = await hparamsShown(page);
     for (const [key, want] of Object.entries(STORIES_260K)) assert.equal(shown[key], want, key);
     assert.equal(await page.locator('#send').isDisabled(), false, 'Send is enabled once a model is loaded');
@@ -123,7 +128,7 @@ describe('browser: the chat page in headless Chromium', function () {
   it('loads stories260K from ?model=URL: progress reaches 100%, the hyperparameters show', async function () {
     requireShared(this, 'stories260K.gguf');
     const page = await open('?model=models/stories260K.gguf');
-    await assertLoaded(page);
+    await assertLoaded(page, /Downloaded, and saved in this browser for next time\./);
     assert.match(await text(page, '#model-name'), /^models\/stories260K\.gguf \(1\.1 MiB\)$/);
     await page.setViewportSize({ width: 1100, height: 900 });
     await page.screenshot({ path: await outputFile('chat-page.png'), fullPage: true });
@@ -135,7 +140,7 @@ describe('browser: the chat page in headless Chromium', function () {
     const page = await open();
     await page.locator('#file').setInputFiles(file);
     await page.waitForFunction(() => ['loaded', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 50_000 });
-    await assertLoaded(page);
+    await assertLoaded(page, /Read from the file\./);
     assert.match(await text(page, '#model-name'), /^stories260K\.gguf /);
     await page.close();
   });
@@ -144,6 +149,9 @@ describe('browser: the chat page in headless Chromium', function () {
     const page = await open('?model=models/absent.gguf&autorun=1');
     assert.equal(await state(page), 'error');
     assert.deepEqual(JSON.parse((await page.locator('#result').textContent()) ?? ''), { error: 'models/absent.gguf: HTTP 404' });
+    assert.equal(await page.locator('#result').isHidden(), true, 'the JSON is for automation, never shown');
+    assert.equal(await text(page, '#error'), 'models/absent.gguf: HTTP 404');
+    assert.equal(await page.locator('#progress-row').isHidden(), true, 'no stale "0 B of 1 B" under the error');
     await page.close();
   });
 
@@ -183,7 +191,7 @@ describe('browser: the chat page in headless Chromium', function () {
       requireShared(this, 'stories260K.gguf');
       const refs: Reference[] = JSON.parse(readFileSync(requireShared(this, 'reference/generate_reference.json'), 'utf8'));
       ref = refs.find((r) => r.model === 'stories260K.gguf')!;
-      ({ page, result: first } = await autorun({ model: 'models/stories260K.gguf', prompt: ref.prompt, max_tokens: 20, temperature: 0, seed: 1 }));
+      ({ page, result: first } = await autorun({ model: 'models/stories260K.gguf', mode: 'text', prompt: ref.prompt, max_tokens: 20, temperature: 0, seed: 1 }));
     });
     after(() => page?.close());
 
@@ -193,8 +201,8 @@ describe('browser: the chat page in headless Chromium', function () {
       assert.deepEqual(first.tokens, ref.llamacpp_default.tokens.slice(0, 20));
       assert.equal(first.stopped_by, 'max_tokens');
       assert.ok(ref.llamacpp_default.text.startsWith(first.text), first.text);
-      // chat.tl writes the prompt, the tokens, and a newline at the end (print("")).
-      assert.deepEqual(await transcript(page), [['user', ref.prompt], ['assistant', ref.prompt + first.text + '\n']]);
+      // Text mode shows the prompt (dimmed) and its continuation, as `tlc run examples/chat.tl` prints them.
+      assert.deepEqual(await transcript(page), [['user', ref.prompt], ['assistant', ref.prompt + first.text]]);
       assert.equal(await page.locator('.message.assistant .echo').textContent(), ref.prompt);
       const t = first.timings;
       assert.ok(t.decode_tok_s > 0 && t.prefill_tok_s > 0 && t.load_ms > 0, JSON.stringify(t));
@@ -206,7 +214,7 @@ describe('browser: the chat page in headless Chromium', function () {
       await send(page, ref.prompt, { 'max-tokens': 40, temperature: 0 });
       const result: RunJson = JSON.parse((await page.locator('#result').textContent())!);
       assert.deepEqual(result.tokens, ref.llamacpp_default.tokens);
-      assert.equal((await transcript(page)).at(-1)![1], ref.prompt + ref.llamacpp_default.text + '\n');
+      assert.equal((await transcript(page)).at(-1)![1], ref.prompt + ref.llamacpp_default.text);
       assert.match(await text(page, '#speed'), /^40 tokens \(max tokens\)/);
       assert.equal(await state(page), 'loaded');
       console.log(`      again, 40 tokens: decode ${result.timings.decode_tok_s} tok/s, prefill ${result.timings.prefill_tok_s} tok/s`);
@@ -227,6 +235,7 @@ describe('browser: the chat page in headless Chromium', function () {
       assert.equal(result.stopped_by, 'stopped');
       assert.ok(result.tokens.length >= 3 && result.tokens.length < 100, `${result.tokens.length} tokens`);
       assert.match(await text(page, '#speed'), /\(stopped\)/);
+      assert.equal(await page.locator('.reply-meta').last().locator('.marker').textContent(), '■ stopped', 'a stopped reply says so');
       assert.equal(await state(page), 'loaded');
       assert.equal(await page.locator('#send').isDisabled(), false);
       assert.equal(await page.locator('#stop').isDisabled(), true);
@@ -287,7 +296,7 @@ describe('browser: the chat page in headless Chromium', function () {
     requireShared(this, 'TinyStories-656K-Q8_0.gguf');
     const refs: Reference[] = JSON.parse(readFileSync(requireShared(this, 'reference/generate_reference.json'), 'utf8'));
     const ref = refs.find((r) => r.model === 'TinyStories-656K-Q8_0.gguf')!;
-    const { page, result } = await autorun({ model: 'models/TinyStories-656K-Q8_0.gguf', prompt: ref.prompt, max_tokens: 20, temperature: 0 });
+    const { page, result } = await autorun({ model: 'models/TinyStories-656K-Q8_0.gguf', mode: 'text', prompt: ref.prompt, max_tokens: 20, temperature: 0 });
     assert.equal(result.error, undefined);
     assert.deepEqual(result.tokens, ref.llamacpp_default.tokens.slice(0, 20));
     await page.close();
@@ -318,7 +327,7 @@ describe('browser: the chat page in headless Chromium', function () {
       it(`${c.file}: ${JSON.stringify(c.args)}`, async () => {
         const node = await runProgram({ file: path.join(REPO, 'examples/chat.tl') }, bytes[c.file], c.args);
         node.program.destroy();
-        const { page, result } = await autorun({ model: `models/${c.file}`, ...c.args }, { on: synthServer });
+        const { page, result } = await autorun({ model: `models/${c.file}`, mode: 'text', ...c.args }, { on: synthServer });
         assert.equal(result.error, undefined);
         assert.equal(result.tokens.length, c.args.max_tokens);
         assert.deepEqual(result.tokens, node.tokens);

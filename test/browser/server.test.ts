@@ -4,7 +4,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { urlSource } from '../../runtime/bytes.ts';
-import { parseRange, startWebServer, type WebServer } from '../../web/node/server.ts';
+import { parseRange, startWebServer, type ServedRequest, type WebServer } from '../../web/node/server.ts';
+import { freePort } from './support.ts';
 
 describe('web server: parseRange', () => {
   const SIZE = 100;
@@ -76,6 +77,31 @@ describe('web server: HTTP', () => {
     assert.equal(src.size, model.length);
     for (const [offset, length] of [[0, 4], [123, 456], [990, 10], [999, 1]]) {
       assert.deepEqual(await src.read(offset, length), model.subarray(offset, offset + length), `${offset}+${length}`);
+    }
+  });
+
+  it("urlSource: the file's version (Last-Modified), and a server that is not there named with the cause", async () => {
+    const src = await urlSource(new URL('/models/tiny.gguf', server.url).href);
+    assert.match(src.version ?? '', /GMT$/);
+    const closed = new URL(server.url);
+    closed.port = String(await freePort());
+    const url = new URL('/models/tiny.gguf', closed).href;
+    await assert.rejects(urlSource(url), { name: 'TlcError', message: `${url}: cannot reach it (fetch failed: ECONNREFUSED): the server is down or the address is wrong` });
+  });
+
+  it('tells onRequest of each request: method, path, range, status', async () => {
+    const seen: ServedRequest[] = [];
+    const logged = await startWebServer({ root: path.join(dir, 'page'), modelsDir: path.join(dir, 'models'), onRequest: (r) => seen.push(r) });
+    try {
+      await (await fetch(new URL('/models/tiny.gguf', logged.url), { headers: { range: 'bytes=0-3' } })).arrayBuffer();
+      await fetch(new URL('/nothing.js', logged.url), { method: 'HEAD' });
+      await new Promise((resolve) => setTimeout(resolve, 50)); // 'finish' comes after the client has the answer
+      assert.deepEqual(seen, [
+        { method: 'GET', path: '/models/tiny.gguf', range: 'bytes=0-3', status: 206 },
+        { method: 'HEAD', path: '/nothing.js', range: undefined, status: 404 },
+      ]);
+    } finally {
+      await logged.close();
     }
   });
 

@@ -1,12 +1,14 @@
 // Headless Chromium with WebGPU (SwiftShader, on the CPU) driven by playwright-core, and the chat page
 // built once and served by the same server code as `tlc serve-web`. See shared/recipes/chromium-webgpu.
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { buildWeb, type WebBuild } from '../../web/node/build.ts';
-import { startWebServer, type WebServer } from '../../web/node/server.ts';
+import { startWebServer, type ServedRequest, type WebServer } from '../../web/node/server.ts';
 import { SHARED_MODELS } from '../support/shared.ts';
 import { skipUnlessCI } from '../support/skip.ts';
 
@@ -41,10 +43,13 @@ export function builtPage(): Promise<WebBuild> {
   return built;
 }
 
-/** Serves the built page, with the .gguf files of `modelsDir` (default: the shared models, when there) under /models/. */
-export async function servePage(modelsDir = existsSync(SHARED_MODELS) ? SHARED_MODELS : undefined): Promise<WebServer> {
+/**
+ * Serves the built page, with the .gguf files of `modelsDir` (default: the shared models, when there) under
+ * /models/; `onRequest` hears of every request (which model bytes the page fetched).
+ */
+export async function servePage(modelsDir = existsSync(SHARED_MODELS) ? SHARED_MODELS : undefined, onRequest?: (r: ServedRequest) => void): Promise<WebServer> {
   const { outDir } = await builtPage();
-  return startWebServer({ root: outDir, modelsDir });
+  return startWebServer({ root: outDir, modelsDir, onRequest });
 }
 
 export async function removeBuiltPage(): Promise<void> {
@@ -53,3 +58,12 @@ export async function removeBuiltPage(): Promise<void> {
 }
 
 export const TEST_OUTPUT = path.resolve(import.meta.dirname, '../../test-output/browser');
+
+/** A port on 127.0.0.1 that nothing listens on (one just closed): for "the server is not there". */
+export async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}

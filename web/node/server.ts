@@ -13,6 +13,15 @@ export interface WebServerOptions {
   modelsDir?: string;  // served as /models/<name>.gguf; GET /models/ lists them as JSON
   port?: number;       // 0 (default): any free port
   host?: string;       // default 127.0.0.1
+  /** Hears of each request once answered (the tests read which model bytes the page fetched). */
+  onRequest?(r: ServedRequest): void;
+}
+
+export interface ServedRequest {
+  method: string;
+  path: string;
+  range?: string;
+  status: number;
 }
 
 export interface WebServer {
@@ -33,6 +42,9 @@ const TYPES: Record<string, string> = {
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const host = opts.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
+    if (opts.onRequest) {
+      res.on('finish', () => opts.onRequest!({ method: req.method ?? '', path: req.url ?? '', range: req.headers.range, status: res.statusCode }));
+    }
     handle(opts, req, res).catch((e) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`internal error: ${(e as Error).message}\n`);
@@ -94,6 +106,8 @@ async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, fil
     'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
     'accept-ranges': 'bytes',
     'cache-control': 'no-store',
+    // The page keeps models in the browser; this tells it when the file here changed.
+    'last-modified': st.mtime.toUTCString(),
   };
   const range = parseRange(req.headers.range, st.size);
   if (range === 'unsatisfiable') {
