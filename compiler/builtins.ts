@@ -53,7 +53,7 @@ const TABLE: Record<BuiltinGroup, [string, string][]> = {
     ['save(x, path)', 'Writes a tensor to a file.'],
     ['load(path) -> tensor', 'Reads a tensor written by save.'],
     ['cleanup()', 'Frees cached GPU buffers.'],
-    ['new_tensor_buffer(bytes)', 'Reserves a pool of GPU memory for later tensors.'],
+    ['new_tensor_buffer(bytes)', 'A pool of GPU memory (its accounts): buf.alloc(shape, count, elem_size) sets slots aside, buf.zeros(shape) / buf.ones(shape) take one.'],
   ],
   control: [
     ['range(n) -> list', 'The integers 0, 1, ..., n-1, to loop over: `for i in range(n)`.'],
@@ -88,8 +88,8 @@ const TABLE: Record<BuiltinGroup, [string, string][]> = {
     ['slice_last(x, axis?) -> tensor', 'The last entry along axis (0 by default), which is removed: (seq, dim) -> (dim).'],
     ['gather(x, dim, index) -> tensor', 'Picks the entries given by index along dim.'],
     ['scatter(x, dim, index, src) -> tensor', 'Writes src into x at the positions given by index along dim.'],
-    ['chunk(x, chunks, dim) -> list', 'Splits a tensor into that many equal pieces along dim.'],
-    ['split(x, size, dim) -> list', 'Splits a tensor into pieces of the given size along dim.'],
+    ['chunk(x, chunks, dim) -> tensor', 'The first of that many equal pieces along dim (the original returns only the first).'],
+    ['split(x, size, dim) -> tensor', 'The first piece of the given size along dim (the original returns only the first).'],
   ],
   math: [
     ['matmul(a, b) -> tensor', 'Matrix product: (m, k) x (k, n) -> (m, n); batched over leading dimensions.'],
@@ -134,7 +134,7 @@ const TABLE: Record<BuiltinGroup, [string, string][]> = {
     ['fused_add_relu(a, b) -> tensor', 'relu(a + b) in one kernel.'],
     ['fused_mul_relu(a, b) -> tensor', 'relu(a * b) in one kernel.'],
     ['fused_affine(x, scale, bias) -> tensor', 'x * scale + bias in one kernel.'],
-    ['fused_gelu_linear(x, weight, bias) -> tensor', 'gelu(linear(x, weight, bias)) in one kernel.'],
+    ['fused_gelu_linear(x, weight, bias) -> tensor', 'gelu(x) @ weight + bias, weight (in, out).'],
   ],
   llm: [
     ['load_model(path) -> model', 'Opens a GGUF model; its weights are `model.blk[i].attn_q.weight` etc., or get_tensor(model, name).'],
@@ -163,7 +163,7 @@ const TABLE: Record<BuiltinGroup, [string, string][]> = {
     ['top_k(logits, k) -> tensor', 'The logits with all but the k largest set to -infinity.'],
     ['top_p(logits, p) -> tensor', 'The logits with all but the smallest set of tokens whose probability reaches p set to -infinity.'],
     ['top_p_sample(logits, p) -> int', 'Samples a token id from the top-p set.'],
-    ['print_top_k(logits, k)', 'Prints the k most likely token ids with their probabilities.'],
+    ['print_top_k(logits, k)', 'Prints the k largest values (of the last row of 2-D logits) with their indices.'],
   ],
   learning: [
     ['learnable(x) -> tensor', 'Marks a tensor as a parameter a learn block updates.'],

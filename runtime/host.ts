@@ -245,6 +245,8 @@ class Interpreter {
         return stringLength(a[0]);
       case 'string_substring':
         return substring(a[0], a[1], a[2]);
+      case 'top_k_text':
+        return topKText(a[0], a[1]);
       case 'abs': case 'floor': case 'ceil': case 'round': case 'sin': case 'cos': case 'tan': case 'min': case 'max':
         return numberFunction(fn, a);
       case 'model_tokenizer':
@@ -425,6 +427,22 @@ function repeat(a: Value, b: Value): string {
     throw new TlcError(`operator * does not apply to ${describe(a)} and ${describe(b)} (a string repeats a whole number of times, 0 or more)`);
   }
   return s.repeat(n);
+}
+
+/**
+ * print_top_k's text: the k largest values of a row (read back from the device) with their indices,
+ * largest first (equal values in index order), as the original prints them: a title line, then one
+ * line per value, `        [{index:>5}] = {value:>10.4}`.
+ */
+export function topKText(values: Value, k: Value): string {
+  const xs = typeof values === 'number' ? [values] : values;
+  if (!Array.isArray(xs) || !xs.every((x): x is number => typeof x === 'number')) throw new TlcError(`print_top_k: expected a tensor, got ${describe(values)}`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) throw new TlcError(`print_top_k: k must be a whole number >= 0, got ${describe(k)}`);
+  const order = xs.map((_, i) => i).sort((i, j) => (xs[j] > xs[i] ? 1 : xs[j] < xs[i] ? -1 : 0));
+  const fixed = (x: number) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? 'inf' : x === -Infinity ? '-inf' : Object.is(x, -0) ? '-0.0000' : x.toFixed(4));
+  const lines = [`      Top ${k} logits:`];
+  for (const i of order.slice(0, k)) lines.push(`        [${String(i).padStart(5)}] = ${fixed(xs[i]).padStart(10)}`);
+  return lines.join('\n');
 }
 
 /** string_length(s): its length in UTF-8 bytes, as the original (Rust's str::len) counts it. */

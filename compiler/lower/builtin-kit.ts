@@ -78,8 +78,13 @@ export function flag(v: Val | undefined): boolean {
 
 /** A constant tensor written into the artifact, refused when one GPU buffer cannot hold it. */
 export function constant(L: Lowerer, shape: number[], values: number[], span: A.Span): Val {
-  if (values.length * 4 > DEFAULT_LIMITS.maxStorageBufferBindingSize) {
-    throw new CompileError(`a constant of shape [${shape.join(', ')}] needs ${values.length * 4} bytes, more than one GPU buffer binding holds (${DEFAULT_LIMITS.maxStorageBufferBindingSize})`, span);
-  }
+  checkConstant(shape, values.length, span);
   return node(L, 'const', [], { shape, values }, span);
+}
+
+/** Refuses a constant of `count` values one GPU buffer binding cannot hold (before they are computed). */
+export function checkConstant(shape: number[], count: number, span: A.Span): void {
+  if (count * 4 > DEFAULT_LIMITS.maxStorageBufferBindingSize) {
+    throw new CompileError(`a constant of shape [${shape.join(', ')}] needs ${count * 4} bytes, more than one GPU buffer binding holds (${DEFAULT_LIMITS.maxStorageBufferBindingSize})`, span);
+  }
 }

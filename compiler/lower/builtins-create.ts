@@ -9,8 +9,10 @@ import type * as A from '../ast.ts';
 import type { HostValue } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, type Val } from './values.ts';
-import { shapeOf } from './tensors.ts';
-import { b, constant, num, whole, type Builtin, type Lower } from './builtin-kit.ts';
+import { shapeOf, tensorOf } from './tensors.ts';
+import { b, checkConstant, constant, node, num, whole, type Builtin, type Lower } from './builtin-kit.ts';
+import { DEFAULT_LIMITS } from '../passes/check-limits.ts';
+import { fromBuffer } from './tensor-buffer.ts';
 
 function sizes(L: Lowerer, s: Val, what: string, span: A.Span): number[] {
   const shape = shapeOf(L, s, span);
@@ -18,10 +20,19 @@ function sizes(L: Lowerer, s: Val, what: string, span: A.Span): number[] {
   return shape;
 }
 
+/**
+ * zeros / ones of a shape. A fill too big to store as one constant (more than one GPU buffer
+ * binding holds) is its one value broadcast to the shape: it costs nothing until something needs
+ * it on the device (`shape(x)` and views of it do not; a graph's unused nodes are dropped), where
+ * the build then says it is too big.
+ */
 function filled(value: number): Lower {
   return (L, [s], span) => {
     const shape = sizes(L, s, value ? 'ones' : 'zeros', span);
-    return constant(L, shape, new Array(shape.reduce((p, q) => p * q, 1)).fill(value), span);
+    const count = shape.reduce((p, q) => p * q, 1);
+    if (count * 4 <= DEFAULT_LIMITS.maxStorageBufferBindingSize) return constant(L, shape, new Array(count).fill(value), span);
+    const one = tensorOf(L, constant(L, shape.map(() => 1), [value], span), span);
+    return node(L, 'broadcast_to', [one], { shape }, span);
   };
 }
 
@@ -29,6 +40,7 @@ function filled(value: number): Lower {
 const arange: Lower = (L, [a, c], span) => {
   const [start, end] = c ? [whole(a, 'arange: start', span), whole(c, 'arange: end', span)] : [0, whole(a, 'arange: n', span)];
   if (end <= start) throw new CompileError(`arange: the end (${end}) must be larger than the start (${start})`, span);
+  checkConstant([end - start], end - start, span);
   return constant(L, [end - start], Array.from({ length: end - start }, (_, i) => start + i), span);
 };
 
@@ -75,9 +87,18 @@ const fromVec: Lower = (L, [xs, s], span) => {
   return constant(L, shape, values, span);
 };
 
+/** zeros(shape) and ones(shape); with two arguments, `buf.zeros(shape)` of a TensorBuffer (./tensor-buffer.ts). */
+function constructor(value: number): Lower {
+  const fill = filled(value);
+  return (L, args, span) => {
+    if (args.length === 1) return fill(L, args, span);
+    return fromBuffer(L, args[0], args[1], value ? 'ones' : 'zeros', (shape) => fill(L, [shape], span), span);
+  };
+}
+
 const CONSTRUCTORS: Record<string, Builtin> = {
-  zeros: b(1, 1, filled(0)),
-  ones: b(1, 1, filled(1)),
+  zeros: b(1, 2, constructor(0)),
+  ones: b(1, 2, constructor(1)),
   arange: b(1, 2, arange),
 };
 

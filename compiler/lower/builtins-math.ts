@@ -131,7 +131,13 @@ const dropout: Lower = (_L, [x, , training], span) => {
   return x;
 };
 
+/** sum(x) / mean(x) of all elements; sum(x, dim, keepdim?) along one dim, kept as 1 when asked (the original's older code). */
+const total = (fn: 'sum' | 'mean'): Lower => (L, [x, dim, keep], span) =>
+  reduce(L, fn, x, dim ? axis(dim, rankOf(L, x, span), span) : undefined, flag(keep), span);
+
 export const MATH_BUILTINS: Record<string, Builtin> = {
+  sum: b(1, 3, total('sum')),
+  mean: b(1, 3, total('mean')),
   max: b(1, 3, extreme('max')),
   min: b(1, 3, extreme('min')),
   argmax: b(1, 3, argExtreme('argmax')),
@@ -158,5 +164,6 @@ export const MATH_BUILTINS: Record<string, Builtin> = {
   fused_add_relu: b(2, 2, (L, [x, y], span) => unary(L, 'relu', binary(L, '+', x, y, span), span)),
   fused_mul_relu: b(2, 2, (L, [x, y], span) => unary(L, 'relu', binary(L, '*', x, y, span), span)),
   fused_affine: b(3, 3, (L, [x, s, c], span) => binary(L, '+', binary(L, '*', x, s, span), c, span)),
-  fused_gelu_linear: b(3, 3, (L, [x, w, c], span) => unary(L, 'gelu', binary(L, '+', node(L, 'linear', [tensorOf(L, x, span), tensorOf(L, w, span)], {}, span), c, span), span)),
+  // fused_gelu_linear(x, weight, bias): gelu(x) @ weight + bias, weight (in, out), as the original computes it.
+  fused_gelu_linear: b(3, 3, (L, [x, w, c], span) => binary(L, '+', L.call('matmul', [unary(L, 'gelu', x, span), w], span), c, span)),
 };

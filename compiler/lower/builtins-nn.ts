@@ -3,7 +3,8 @@
 import type * as A from '../ast.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, stat, type Val } from './values.ts';
-import { b, type Builtin } from './builtin-kit.ts';
+import { b, constant, node, num, type Builtin, type Lower } from './builtin-kit.ts';
+import { tensorOf } from './tensors.ts';
 import { binary } from './operators.ts';
 import { shapeVals } from './builtins.ts';
 
@@ -43,6 +44,29 @@ const attentionWithCache = (L: Lowerer, [q, k, v, wo]: Val[], span: A.Span): Val
   return call('linear', out, wo);
 };
 
+/**
+ * padding_mask(lengths, max_len): (batch, max_len), 1 where the position is below the length
+ * (truncated to a whole number, as the original's `as usize`), 0 past it; batch is the number of
+ * lengths. On the device: position p is kept when p + 1 <= length, i.e. 1 - step((p + 1) - length).
+ */
+const paddingMask: Lower = (L, [lengths, maxLen], span) => {
+  const max = Math.trunc(num(maxLen, 'padding_mask: max_len', span));
+  if (max < 1) throw new CompileError(`padding_mask: max_len must be at least 1, got ${max}`, span);
+  const g = L.graph();
+  const n = tensorOf(L, lengths, span);
+  const shape = g.shape(n);
+  let batch = shape.length === 1 ? shape[0] : undefined;
+  if (batch === undefined && shape.every((d): d is number => typeof d === 'number')) batch = shape.reduce((p, q) => p * q, 1);
+  if (batch === undefined) throw new CompileError(`padding_mask: the lengths [${shape.join(', ')}] must be a 1-D tensor or of sizes known at build time`, span);
+  const column = g.add('reshape', [n], { shape: [batch, 1] }, span);
+  const next = tensorOf(L, constant(L, [max], Array.from({ length: max }, (_, p) => p + 1), span), span); // p + 1
+  const past = g.add('unary', [g.add('binary', [next, column], { fn: 'sub' }, span)], { fn: 'step' }, span);
+  return node(L, 'scale', [past], { value: -1, bias: 1 }, span);
+};
+
 export const NN_BUILTINS: Record<string, Builtin> = {
   attention_with_cache: b(4, 4, attentionWithCache),
+  padding_mask: b(2, 2, paddingMask),
+  // combine_masks(a, b): the positions both keep, a * b (elementwise, as the original).
+  combine_masks: b(2, 2, (L, [a, c], span) => binary(L, '*', a, c, span)),
 };

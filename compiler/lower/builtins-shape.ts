@@ -2,8 +2,9 @@
 import type * as A from '../ast.ts';
 import type { Dim } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
-import { CompileError, describe, type Val } from './values.ts';
+import { CompileError, describe, stat, type Val } from './values.ts';
 import { tensorOf } from './tensors.ts';
+import { sliceTensor } from './slicing.ts';
 import { axis, b, node, num, type Builtin, type Lower } from './builtin-kit.ts';
 
 function shapeOfTensor(L: Lowerer, x: Val, span: A.Span): { n: number; shape: Dim[] } {
@@ -62,7 +63,36 @@ const gatherScatter = (name: 'gather' | 'scatter'): Lower => (L, [x, d, index, s
   return node(L, name, args, { dim }, span);
 };
 
+/** A build-time count or dim given as a number (the original truncates a float, as `as usize`). */
+function count(v: Val, what: string, span: A.Span): number {
+  const n = Math.trunc(num(v, what, span));
+  if (n < 0) throw new CompileError(`${what} must not be negative, got ${n}`, span);
+  return n;
+}
+
+/**
+ * split(x, size, dim) and chunk(x, chunks, dim), as the original's: it cuts x along dim into pieces
+ * of `size` (chunk: ceil(dim / chunks)), the last one shorter, and returns only the first piece
+ * (its builtins have no list of tensors to return). The first piece is x[0:min(size, n)] along dim:
+ * a slice on the device. The size of dim must be known at build time.
+ */
+const firstPiece = (name: 'split' | 'chunk'): Lower => (L, [x, by, d], span) => {
+  const { shape } = shapeOfTensor(L, x, span);
+  const k = count(d, `${name}: dim`, span);
+  if (k >= shape.length) throw new CompileError(`${name}: dim ${k} is out of range for a ${shape.length}-D tensor`, span);
+  const n = shape[k];
+  if (typeof n !== 'number') throw new CompileError(`${name}: the size of dim ${k} (${n}) must be known at build time`, span);
+  const m = count(by, name === 'split' ? 'split: the piece size' : 'chunk: the number of chunks', span);
+  if (m === 0) throw new CompileError(name === 'split' ? 'split: the piece size must be > 0' : 'chunk: the number of chunks must be > 0', span);
+  const size = Math.min(name === 'split' ? m : Math.ceil(n / m), n);
+  if (size === n) return x; // one piece: the whole tensor
+  const ranges = shape.slice(0, k + 1).map((_, i) => (i === k ? { start: stat(0), end: stat(size) } : {}));
+  return sliceTensor(L, x, ranges, span);
+};
+
 export const SHAPE_BUILTINS: Record<string, Builtin> = {
+  split: b(3, 3, firstPiece('split')),
+  chunk: b(3, 3, firstPiece('chunk')),
   flatten: b(1, 1, flatten),
   squeeze: b(1, 2, squeeze),
   unsqueeze: b(2, 2, unsqueeze),

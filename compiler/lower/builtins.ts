@@ -5,7 +5,7 @@ import type { Dim, HostExpr, HostValue } from '../ir.ts';
 import { sameCount } from '../shapes.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, NONE, describe, stat, tensorType, type Val } from './values.ts';
-import { dimOf, idsInput, shapeOf, tensorOf } from './tensors.ts';
+import { dimOf, idsInput, shapeOf, tensorOf, weightNode } from './tensors.ts';
 import { sliceTensor } from './slicing.ts';
 import { LOGIC_BUILTINS } from './builtins-logic.ts';
 import { axis, b, host, num, op, rankOf, unaryOp, type Builtin, type Lower } from './builtin-kit.ts';
@@ -17,9 +17,11 @@ import { HOST_BUILTINS } from './builtins-host.ts';
 import { NN_BUILTINS } from './builtins-nn.ts';
 import { KG_BUILTINS } from './builtins-kg.ts';
 import { ASSERTION_BUILTINS, panicMessage } from './assertions.ts';
+import { TENSOR_BUFFER_BUILTINS, tensorBufferText } from './tensor-buffer.ts';
 
 function print(end: string): Lower {
-  return (L, args, span) => {
+  return (L, vals, span) => {
+    const args = vals.map((a) => (a.t === 'tensorbuffer' ? stat(tensorBufferText(L, a, span)) : a)); // as the original shows it
     L.emit({ k: 'print', args: formatted(L, args, span) ?? args.map((a) => L.hostExpr(a, span)), end });
     return NONE;
   };
@@ -69,6 +71,33 @@ function sample(L: Lowerer, logits: Val, temperature: Val, span: A.Span): Val {
   const args = [x, scalar(temperature, 1), scalar(extra.topK, 0), scalar(extra.topP, 1), random];
   return { t: 'tensor', g, node: g.add('sample', args, {}, span) };
 }
+
+/**
+ * print_top_k(x, k), as the original's older code (its dispatch now answers "migration in
+ * progress"): the k largest values of a 1-D tensor, or of the last row of a 2-D one, printed with
+ * their indices, largest first; it gives 0. The row is cut on the device (a model weight of any
+ * type through the embedding kernel, which dequantizes it), read back, and ranked by the host, as
+ * the original ranks it on the CPU.
+ */
+const printTopK: Lower = (L, [x, k], span) => {
+  if (k.t === 'static' && !(typeof k.v === 'number' && Number.isInteger(k.v))) throw new CompileError(`print_top_k: k must be an integer, got ${describe(k)}`, span);
+  const g = L.graph();
+  const rank = x.t === 'weight' ? (L.opts.model?.tensors[x.name]?.shape.length ?? 0) : rankOf(L, x, span);
+  if (rank !== 1 && rank !== 2) throw new CompileError(`print_top_k expects a 1-D or 2-D tensor, got ${describe(x)} of ${rank} dims`, span);
+  let row: number;
+  if (x.t === 'weight' && rank === 2) {
+    const shape = g.shape(weightNode(L, (x as { name: string }).name, span));
+    const rows = shape[0] as number;
+    const id = g.leaf(`ids:${JSON.stringify([rows - 1])}`, () => g.add('const', [], { shape: [1], values: [rows - 1], dtype: 'u32' }, span));
+    row = g.add('reshape', [g.add('embedding', [weightNode(L, (x as { name: string }).name, span), id], {}, span)], { shape: [shape[1]] }, span);
+  } else {
+    row = tensorOf(L, x, span);
+    if (rank === 2) row = g.add('slice_last', [row], { axis: 0 }, span);
+  }
+  const values = L.hostExpr({ t: 'tensor', g, node: row }, span);
+  L.emit({ k: 'print', args: [{ k: 'call', fn: 'top_k_text', args: [values, L.hostExpr(k, span)] }], end: '\n' });
+  return stat(0);
+};
 
 export const BUILTINS: Record<string, Builtin> = {
   ...LOGIC_BUILTINS, // entity_dim, entity_onehot (compiler/lower/builtins-logic.ts)
@@ -124,6 +153,9 @@ export const BUILTINS: Record<string, Builtin> = {
       if (v === undefined) throw new CompileError(`index ${i} is out of range for a list of ${x.v.length}`, span);
       return stat(v);
     }
+    // m[i, j] of a nested list of numbers (a tensor literal in the original): one element, a float.
+    if (x.t === 'static' && isNumberList(x) && idx.length > 1 && idx.every((i) => i.t === 'static')) return staticElement(x.v as HostValue[], idx, span);
+    if (x.t === 'list' && idx.length > 1 && idx[0].t === 'static') return L.call('__index', [L.call('__index', [x, idx[0]], span), ...idx.slice(1)], span);
     if (x.t === 'list' && idx.length === 1 && idx[0].t === 'static') {
       const i = Number(idx[0].v);
       const v = x.items[i < 0 ? x.items.length + i : i];
@@ -248,10 +280,10 @@ export const BUILTINS: Record<string, Builtin> = {
   slice: b(3, 4, (L, [x, a, c, d], span) =>
     sliceTensor(L, x, d ? [{ at: a }, { start: c, end: d }] : [{ start: a, end: c }], span)),
   slice_last: b(1, 2, (L, [x, ax], span) => op('slice_last', () => ({ axis: axis(ax, rankOf(L, x, span), span, 0) }), 1)(L, [x], span)),
-  sum: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'sum', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
-  mean: b(1, 2, (L, [x, ax], span) => op('reduce', () => ({ fn: 'mean', axis: ax ? axis(ax, rankOf(L, x, span), span) : undefined }), 1)(L, [x], span)),
+  // sum and mean: ./builtins-math.ts
 
   // Choosing the next token
+  print_top_k: b(2, 2, printTopK),
   temperature_sample: b(1, 2, (L, [x, t], span) => sample(L, x, t ?? stat(1), span)),
   top_k: b(2, 2, (_L, [x, k]) => withSampling(x, { topK: k })),
   top_p: b(2, 2, (_L, [x, p]) => withSampling(x, { topP: p })),
@@ -265,6 +297,7 @@ export const BUILTINS: Record<string, Builtin> = {
   ...SHAPE_BUILTINS,
   ...HOST_BUILTINS,
   ...NN_BUILTINS,
+  ...TENSOR_BUFFER_BUILTINS, // new_tensor_buffer and its alloc (./tensor-buffer.ts)
   ...KG_BUILTINS, // knowledge-graph scores, losses, metrics, graph-network helpers (./builtins-kg.ts)
 };
 
@@ -377,4 +410,23 @@ function elementOf(L: Lowerer, x: Val, idx: Val[], span: A.Span): Val {
     flat += k * stride;
   });
   return { t: 'host', e: { k: 'out', graph: own.g.id, output: own.g.output(own.node, flat) } };
+}
+
+function isNumberList(v: Val): boolean {
+  return v.t === 'static' && Array.isArray(v.v) && v.v.length > 0 && v.v.flat(8).every((x) => typeof x === 'number');
+}
+
+/** `m[i, j]` of a nested list of numbers known at build time: each index picks within the one before. */
+function staticElement(xs: HostValue[], idx: Val[], span: A.Span): Val {
+  let v: HostValue = xs;
+  idx.forEach((at, d) => {
+    const i = at.t === 'static' ? at.v : undefined;
+    if (!Array.isArray(v)) throw new CompileError(`a list nested ${d} deep takes at most ${d} indices, got ${idx.length}`, span);
+    if (typeof i !== 'number' || !Number.isInteger(i)) throw new CompileError(`a list index must be a whole number, got ${JSON.stringify(i)}`, span);
+    const item: HostValue | undefined = v[i < 0 ? v.length + i : i];
+    if (item === undefined) throw new CompileError(`index ${i} is out of range for a list of ${v.length}`, span);
+    v = item;
+  });
+  if (typeof v !== 'number') throw new CompileError(`a list nested ${idx.length + 1} deep takes ${idx.length + 1} indices here`, span);
+  return floatStat(v);
 }

@@ -3,7 +3,7 @@ import type * as A from '../ast.ts';
 import type { HostExpr, HostValue } from '../ir.ts';
 import type { Lowerer } from './stage.ts';
 import { CompileError, describe, stat, type Val } from './values.ts';
-import { tensorOf } from './tensors.ts';
+import { isNumberList as isNumberTensor, tensorOf, tensorsOf } from './tensors.ts';
 import { transposedWeight } from './builtins.ts';
 import { binaryOp, truthy } from '../../runtime/host.ts';
 import { TlcError } from '../../runtime/errors.ts';
@@ -13,8 +13,8 @@ const DEVICE_BINARY: Partial<Record<A.BinaryOp, string>> = { '+': 'add', '-': 's
 
 export function binary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Val {
   // Number lists are tensor literals: arithmetic on them is tensor arithmetic.
-  const tensorish = (v: Val) => isNumberList(v) || isNumeric(v);
-  if (TENSOR_OPS.has(op) && (isNumberList(a) || isNumberList(b)) && tensorish(a) && tensorish(b)) return deviceBinary(L, op, a, b, span);
+  const tensorish = (v: Val) => isNumberTensor(v) || isNumeric(v); // numbers known at run time too: [x[0], x[1]]
+  if (TENSOR_OPS.has(op) && (isNumberTensor(a) || isNumberTensor(b)) && tensorish(a) && tensorish(b)) return deviceBinary(L, op, a, b, span);
   if (a.t === 'static' && b.t === 'static') return foldTyped(op, a, b, span);
   // `false && x` and `true || x` are known whatever x is (the unrolled `layer == 0 && step == 0`).
   if (a.t === 'static' && (op === '&&' || op === '||') && truthy(a.v) === (op === '||')) return stat(truthy(a.v));
@@ -50,10 +50,6 @@ export function unary(L: Lowerer, op: A.Unary['op'], a: Val, span: A.Span): Val 
 
 const TENSOR_OPS = new Set<A.BinaryOp>(['+', '-', '*', '/', '@', '⊙']);
 
-function isNumberList(v: Val): boolean {
-  return v.t === 'static' && Array.isArray(v.v) && v.v.flat(8).every((x) => typeof x === 'number') && v.v.length > 0;
-}
-
 function isNumeric(v: Val): boolean {
   return (v.t === 'static' && typeof v.v === 'number') || isDevice(v);
 }
@@ -68,8 +64,7 @@ function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span):
     return hostOp(L, op, [L.hostExpr(a, span), L.hostExpr(b, span)]);
   }
   if (op === '@') {
-    const g = L.graph();
-    const x = tensorOf(L, a, span), y = tensorOf(L, b, span);
+    const { g, nodes: [x, y] } = tensorsOf(L, [a, b], span);
     const w = transposedWeight(g, y);
     if (w !== undefined) return { t: 'tensor', g, node: g.add('linear', [x, w], {}, span) }; // x @ W.T
     const [ra, rb] = [g.shape(x).length, g.shape(y).length];
@@ -83,8 +78,8 @@ function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span):
   const num = (v: Val) => (v.t === 'static' && typeof v.v === 'number' ? v.v : undefined);
   const [ca, cb] = [num(a), num(b)];
   const affine = (x: Val, value: number, bias: number): Val => {
-    const g = L.graph();
-    return { t: 'tensor', g, node: g.add('scale', [tensorOf(L, x, span)], { value, bias }, span) };
+    const { g, nodes } = tensorsOf(L, [x], span);
+    return { t: 'tensor', g, node: g.add('scale', nodes, { value, bias }, span) };
   };
   if (cb !== undefined) {
     if (op === '*' || op === '⊙') return affine(a, cb, 0);
@@ -99,8 +94,7 @@ function deviceBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span):
   }
   const fn = DEVICE_BINARY[op];
   if (!fn) throw new CompileError(`operator ${op} on tensors cannot be compiled yet`, span);
-  const g = L.graph();
-  const x = tensorOf(L, a, span), y = tensorOf(L, b, span);
+  const { g, nodes: [x, y] } = tensorsOf(L, [a, b], span);
   return { t: 'tensor', g, node: g.add('binary', [x, g.matchSizes(x, y, span)], { fn }, span) };
 }
 

@@ -9,7 +9,7 @@ import { HostBlock } from './host.ts';
 import { CompileError, NONE, describe, stat, tensorType, type Val } from './values.ts';
 import { BUILTINS } from './builtins.ts';
 import { binary, unary } from './operators.ts';
-import { deviceExpr, tensorOf } from './tensors.ts';
+import { deviceExpr, isNumberList as isNumberTensor, tensorOf } from './tensors.ts';
 import { kvMethod, newKvCache } from './kv-cache-api.ts';
 import { sliceTensor, type SliceIndex } from './slicing.ts';
 import { assignedNames, containsExit, containsReturn, endsInReturn, mentionedNames } from '../ast-walk.ts';
@@ -821,7 +821,7 @@ export class Lowerer {
     const row = embeddingRow(this, e); // E[alice]: a row of an embedding table (./embeddings.ts)
     if (row) return row;
     const target = this.expr(e.target);
-    const device = target.t === 'tensor' || target.t === 'dev' || target.t === 'weight';
+    const device = target.t === 'tensor' || target.t === 'dev' || target.t === 'weight' || (e.indices.some((i) => i.kind === 'Slice') && isNumberTensor(target)); // a number list: the original's tensor literal
     const slices: SliceIndex[] = e.indices.map((i) => (i.kind === 'Slice' ? { start: i.start && this.expr(i.start), end: i.end && this.expr(i.end) } : { at: this.expr(i) }));
     if (e.indices.some((i) => i.kind === 'Slice' && i.step)) throw new CompileError('a slice with a step cannot be compiled yet', e.span);
     // A tensor indexed other than by one build-time number per dim is a slice on the device.

@@ -28,16 +28,67 @@ export function tensorOf(L: Lowerer, v: Val, span: A.Span): number {
       }
       break;
     }
-    case 'host':
-      return g.input('scalar', L.snapshot(v.e, 'x'), {}, span);
+    case 'host': {
+      const here = elementHere(g, v.e, span);
+      if (here !== undefined) return here;
+      const e = L.snapshot(v.e, 'x'); // may run this graph first (the value reads it): the input goes to the next
+      return L.graph().input('scalar', e, {}, span);
+    }
     case 'sym': {
       g.dims.set(v.dim, v.e);
       return g.input('scalar', v.e, {}, span);
+    }
+    case 'list': {
+      // [a, b, c] of numbers some known only at run time (elements read back): the original's
+      // tensor literal, each number put in place on the device.
+      const shape: number[] = [];
+      const leaves: Val[] = [];
+      if (!numberLeaves(v, 0, shape, leaves)) break;
+      const { g: here, nodes } = tensorsOf(L, leaves, span);
+      const ones = nodes.map((n) => (here.shape(n).length === 1 ? n : here.add('reshape', [n], { shape: [1] }, span)));
+      const joined = ones.reduce((a, b) => here.add('concat', [a, b], { axis: 0 }, span));
+      return shape.length === 1 ? joined : here.add('reshape', [joined], { shape }, span);
     }
     case 'model':
       if (v.path.length) throw new CompileError(`the model has no tensor named '${v.path.join('.')}'${suggest(L, v.path.join('.'))}`, v.span ?? span);
   }
   throw new CompileError(`${describe(v)} is not a tensor`, span);
+}
+
+/**
+ * The nodes of several values in one graph, the one current when all are made: a value computed
+ * on the host from one read back from the current graph (`t[0] + 1.0`) runs that graph first, so
+ * the values made before it come into the next one as inputs.
+ */
+export function tensorsOf(L: Lowerer, vals: Val[], span: A.Span): { g: ReturnType<Lowerer['graph']>; nodes: number[] } {
+  const made: Val[] = vals.map((x) => {
+    const node = tensorOf(L, x, span);
+    return { t: 'tensor', g: L.graph(), node };
+  });
+  const g = L.graph();
+  return { g, nodes: made.map((x) => tensorOf(L, x, span)) };
+}
+
+/**
+ * `x[i, j]` of a tensor this graph makes, used by this graph again (`t * t[1]`, `[t[0], t[1]]`): the
+ * element on the device, a slice, rather than a value read back (which would need this graph to
+ * run before it is built).
+ */
+function elementHere(g: ReturnType<Lowerer['graph']>, e: HostExpr, span: A.Span): number | undefined {
+  if (e.k !== 'out' || e.graph !== g.id || g.emitted) return undefined;
+  const o = g.outputs[e.output];
+  if (!o || o.keep || o.element < 0) return undefined;
+  const shape = g.shape(o.node);
+  if (shape.slice(1).some((d) => typeof d !== 'number')) return undefined;
+  const rest = shape.slice(1) as number[];
+  let flat = o.element;
+  const starts = shape.map((_, i) => {
+    const stride = rest.slice(i).reduce((p, q) => p * q, 1);
+    const k = Math.floor(flat / stride);
+    flat -= k * stride;
+    return k;
+  });
+  return g.add('slice', [o.node], { starts, sizes: shape.map(() => 1), keep: shape.map(() => false) }, span);
 }
 
 /** The host expression for a tensor as a device value (an output its graph keeps on the device). */
@@ -135,4 +186,27 @@ function suggest(L: Lowerer, name: string): string {
   const tail = name.split('.').slice(-2).join('.');
   const near = names.filter((n) => n.endsWith(tail) || n.startsWith(name.split('.').slice(0, 2).join('.') + '.')).slice(0, 4);
   return near.length ? ` (it has ${near.join(', ')}${near.length === 4 ? ', ...' : ''})` : '';
+}
+
+/** A list of numbers (nested, rectangular), some perhaps known only at run time: the original's tensor literal. */
+export function isNumberList(v: Val): boolean {
+  return (v.t === 'list' || (v.t === 'static' && Array.isArray(v.v))) && numberLeaves(v, 0, [], []);
+}
+
+/**
+ * The numbers of a rectangular nested list (run-time numbers, build-time numbers, one-element
+ * tensors), row-major, with its shape; false when it is not one.
+ */
+function numberLeaves(v: Val, depth: number, shape: number[], out: Val[]): boolean {
+  const items: Val[] | undefined = v.t === 'list' ? v.items : v.t === 'static' && Array.isArray(v.v) ? v.v.map((x) => stat(x)) : undefined;
+  if (!items) {
+    if (depth !== shape.length) return false;
+    const scalar = v.t === 'host' || v.t === 'sym' || (v.t === 'static' && typeof v.v === 'number')
+      || (v.t === 'tensor' && v.g.shape(v.node).every((d) => d === 1));
+    if (scalar) out.push(v);
+    return scalar;
+  }
+  if (depth === shape.length) shape.push(items.length);
+  else if (shape[depth] !== items.length) return false;
+  return items.length > 0 && items.every((x) => numberLeaves(x, depth + 1, shape, out));
 }

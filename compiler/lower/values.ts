@@ -10,6 +10,7 @@ export type Val =
   | { t: 'tensor'; g: GraphBuilder; node: number; sampling?: Sampling } // a value on the device
   | { t: 'dev'; e: HostExpr; shape: Dim[]; dtype: DType; dims: Map<string, HostExpr> } // a device value a host variable holds
   | { t: 'kvcache'; k: string[]; v: string[] } // KVCache::new(n): per layer, the names of two hidden variables
+  | { t: 'tensorbuffer'; capacity: number; slot: string } // new_tensor_buffer(bytes): its bookkeeping in a hidden variable (./tensor-buffer.ts)
   | { t: 'list'; items: Val[] } // a list with symbolic or device parts, e.g. a shape [seq, 32, 64]
   | { t: 'model'; path: string[]; span?: Span } // the model, or a path into it: model.blk[3].attn_q
   | { t: 'weight'; name: string } // a GGUF tensor
@@ -56,6 +57,8 @@ export function describe(v: Val): string {
       return `the function ${v.decl.name}`;
     case 'kvcache':
       return 'a KVCache';
+    case 'tensorbuffer':
+      return 'a TensorBuffer';
     case 'struct':
       return `a ${v.name} struct`;
     case 'none':
