@@ -105,10 +105,11 @@ function roundShift(v: number, s: number): number {
   return rem > half || (rem === half && (q & 1)) ? q + 1 : q;
 }
 
-let f16Table: Float32Array | undefined;
+// Built when the module loads (a few ms, which the first call used to pay), not on first use: a
+// lazily cached table hid a broken decodeF16 from every test after the first (and from Stryker).
+const f16Table = Float32Array.from({ length: 65536 }, (_, i) => decodeF16(i));
 
 export function f16ToF32(h: number): number {
-  f16Table ??= Float32Array.from({ length: 65536 }, (_, i) => decodeF16(i));
   return f16Table[h & 0xffff];
 }
 

@@ -24,6 +24,18 @@ describe('quant: block formats', () => {
     assert.throws(() => tensorBytes(T.Q4_K, 300), (e: Error) => e instanceof TlcError && /Q4_K.*256.*300/.test(e.message));
     assert.throws(() => dequantize(T.Q8_0, new Uint8Array(33), 32), (e: Error) => e instanceof TlcError && /Q8_0/.test(e.message));
   });
+
+  it('the error lists the supported types; a number with no GGML name is shown as "type N"', () => {
+    assert.throws(() => blockInfo(T.Q5_K), (e: Error) => e.message.endsWith('(supported: F32, F16, Q4_0, Q8_0, Q4_K, Q6_K)'));
+    assert.throws(() => blockInfo(999 as T), (e: Error) => e instanceof TlcError && e.message.startsWith('GGML type type 999 is not supported'));
+  });
+
+  it('a negative or fractional count is not a whole number of blocks, even a multiple of the block size', () => {
+    for (const [type, count] of [[T.Q8_0, -32], [T.F32, -1], [T.Q4_K, -256], [T.F16, 0.5]] as const) {
+      assert.throws(() => tensorBytes(type, count), (e: Error) => e instanceof TlcError && e.message.includes(`${count} values is not a whole number of blocks`), `${T[type]} ${count}`);
+    }
+    assert.equal(tensorBytes(T.Q8_0, 0), 0);
+  });
 });
 
 describe('quant: f16', () => {
@@ -38,6 +50,11 @@ describe('quant: f16', () => {
     [1 + 2 ** -11, 0x3c00],               // tie between 1 and 1 + 2^-10: to even
     [1 + 3 * 2 ** -11, 0x3c02],           // tie: to even (up)
     [0.1, 0x2e66],
+    [98304, 0x7c00], [-131008, 0xfc00],   // f32 exponent 16 (past the largest half): inf, not a NaN pattern
+    [1e10, 0x7c00],
+    [1.5 * 2 ** -25, 0x0001],             // f32 exponent -25: rounds up to the smallest subnormal
+    [-1.5 * 2 ** -25, 0x8001],
+    [2 ** -26, 0x0000], [2 ** -30, 0x0000], [-1e-10, 0x8000], // below: signed zero
   ];
   for (const [x, h] of toHalf) {
     it(`f32ToF16(${Object.is(x, -0) ? '-0' : x}) = 0x${h.toString(16).padStart(4, '0')}`, () => assert.equal(f32ToF16(x), h));
@@ -45,6 +62,8 @@ describe('quant: f16', () => {
   const fromHalf: [number, number][] = [
     [0x3c00, 1], [0x8000, -0], [0x0001, 2 ** -24], [0x03ff, 1023 * 2 ** -24], [0x7bff, 65504],
     [0xfc00, -Infinity], [0x2e66, 0.0999755859375], [0x3555, 0.333251953125],
+    [0x0000, 0], [0x8001, -(2 ** -24)], [0x83ff, -1023 * 2 ** -24], [0x0400, 2 ** -14], [0xbc00, -1],
+    [0x7c00, Infinity], [0xc000, -2], [0x5640, 100], [0xfbff, -65504], [0x1e00, 0.005859375],
   ];
   for (const [h, x] of fromHalf) {
     it(`f16ToF32(0x${h.toString(16).padStart(4, '0')}) = ${Object.is(x, -0) ? '-0' : x}`, () => assert.ok(Object.is(f16ToF32(h), x)));
@@ -125,6 +144,96 @@ describe('quant: quantize -> dequantize', () => {
     for (let j = 0; j < 16; j++) {
       const lo = Math.min(15, Math.trunc(x[j] / 2 + 8.5)), hi = Math.min(15, Math.trunc(x[j + 16] / 2 + 8.5));
       assert.equal(q4[2 + j], lo | (hi << 4), `byte ${j}`);
+    }
+  });
+});
+
+// Our Q4_K / Q6_K scale search must beat plain rounding to the grid (the bound above): these are the
+// error ratios it reaches on the seeded data, with a little room (without the search: uniform 0.94 /
+// 0.98, normal 0.83 / 0.78, spiky 0.18 / 0.17; a sign-flipped Q6_K scale map gives spiky 0.20).
+describe('quant: the Q4_K and Q6_K scale search beats plain rounding', () => {
+  const rng = new Rng(7);
+  const data = {
+    uniform: rng.floats(2048),
+    normal: Float32Array.from({ length: 2048 }, () => rng.normal() * 0.02),
+    spiky: Float32Array.from({ length: 2048 }, (_, i) => (i % 97 === 0 ? 4 : 0.01 * rng.normal())),
+    // all in (0, 2): every least-squares fit has a positive offset, which Q4_K must clamp to min 0
+    // and refit (without that: 0.95)
+    positive: Float32Array.from(new Rng(11).floats(2048), (v) => v + 1),
+  };
+  const limits: [keyof typeof data, T, number][] = [
+    ['uniform', T.Q4_K, 0.9], ['normal', T.Q4_K, 0.78], ['spiky', T.Q4_K, 0.16], ['positive', T.Q4_K, 0.92],
+    ['uniform', T.Q6_K, 0.9], ['normal', T.Q6_K, 0.76], ['spiky', T.Q6_K, 0.18],
+  ];
+  for (const [name, type, limit] of limits) {
+    it(`${T[type]} (${name}): rms error <= ${limit} × plain rounding's in every block`, () => {
+      const x = data[name], y = dequantize(type, quantize(type, x), x.length);
+      for (let b = 0; b < x.length; b += 256) {
+        const blk = x.subarray(b, b + 256);
+        const range = type === T.Q4_K ? Math.max(...blk) - Math.min(0, ...blk) : 2 * Math.max(...blk.map(Math.abs));
+        let se = 0;
+        for (let i = b; i < b + 256; i++) se += (y[i] - x[i]) ** 2;
+        const ratio = Math.sqrt(se / 256) / (range / (type === T.Q4_K ? 15 : 63) / Math.sqrt(12));
+        assert.ok(ratio <= limit, `block ${b / 256}: ${ratio.toFixed(3)} > ${limit}`);
+      }
+    });
+  }
+});
+
+describe('quant: blocks whose quantization is known exactly', () => {
+  it('Q4_0: of two values of equal magnitude the first sets the sign of d (as llama.cpp)', () => {
+    // x = [2, -2, 0...]: max = 2, d = 2 / -8 = -0.25 (f16 0xb400), q = min(15, trunc(x / d + 8.5)).
+    const x = new Float32Array(32);
+    x[0] = 2; x[1] = -2;
+    const expected = [0x00, 0xb4, 0x80, 0x8f, ...new Array(14).fill(0x88)];
+    assert.deepEqual(Array.from(quantize(T.Q4_0, x)), expected);
+  });
+
+  it('Q4_K: a constant negative block is all min (scales 0, mins 63, dmin = f16(1/63))', () => {
+    const x = new Float32Array(256).fill(-1);
+    const bytes = quantize(T.Q4_K, x);
+    // d = 0; dmin = f16(1/63) = 0x2410; 6-bit scales 0, mins 63 packed as in get_scale_min_k4; nibbles 0.
+    assert.deepEqual(Array.from(bytes.subarray(0, 16)), [0, 0, 0x10, 0x24, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xf0, 0xf0, 0xf0, 0xf0]);
+    assert.ok(bytes.subarray(16).every((b) => b === 0));
+    assert.ok(dequantize(T.Q4_K, bytes, 256).every((v) => v === -0.999755859375)); // -63 × 0.015869140625
+  });
+
+  it('Q4_K: a constant positive block is all scale (no grid step can do better than plain rounding)', () => {
+    // scale 1/15, min 0: d = f16(1/945) = 0x1456 = 1110 × 2^-20, dmin -0 (0x8000), scales 63, mins 0,
+    // every nibble 15: value 15 × 63 × 1110 × 2^-20.
+    const bytes = quantize(T.Q4_K, new Float32Array(256).fill(1));
+    assert.deepEqual(Array.from(bytes.subarray(0, 16)), [0x56, 0x14, 0x00, 0x80, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x0f, 0x0f, 0x0f, 0x0f]);
+    assert.ok(bytes.subarray(16).every((b) => b === 0xff));
+    assert.ok(dequantize(T.Q4_K, bytes, 256).every((v) => v === 1048950 * 2 ** -20));
+  });
+
+  it('Q4_K: values on a grid that 6-bit scales and f16 d, dmin hold exactly come back exactly', () => {
+    // x = (63/64) (L - 1), L = 0..15 in every sub-block: scale 63/64, min 63/64, d = dmin = 1/64 (0x2400).
+    const x = Float32Array.from({ length: 256 }, (_, i) => (63 / 64) * (((i * 7) % 16) - 1));
+    const bytes = quantize(T.Q4_K, x);
+    assert.deepEqual(Array.from(bytes.subarray(0, 4)), [0x00, 0x24, 0x00, 0x24]);
+    assert.deepEqual(Array.from(dequantize(T.Q4_K, bytes, 256)), Array.from(x));
+  });
+
+  it('Q6_K: values on a grid come back exactly, the largest scale at -128 (as llama.cpp)', () => {
+    // Every sub-block of 16 holds -8 and quarters k / 4, k = -32..31: scale 1/4 = d × -128 with d = -2^-9 (0x9800).
+    const x = Float32Array.from({ length: 256 }, (_, e) => (e % 16 === 0 ? -32 : ((e * 7) % 64) - 32) / 4);
+    const bytes = quantize(T.Q6_K, x);
+    assert.deepEqual(Array.from(bytes.subarray(192, 210)), [...new Array(16).fill(0x80), 0x00, 0x98]);
+    assert.deepEqual(Array.from(dequantize(T.Q6_K, bytes, 256)), Array.from(x));
+  });
+
+  it('all zeros quantize to all-zero bytes in every format', () => {
+    for (const type of [T.F32, T.F16, T.Q8_0, T.Q4_0, T.Q4_K, T.Q6_K]) {
+      const n = blockInfo(type).blockSize * 2;
+      const bytes = quantize(type, new Float32Array(n));
+      // Q4_0 stores 0 as q = 8, and d = 0 / -8 = -0 (f16 0x8000), as llama.cpp does; Q4_K's dmin is
+      // -0 too (min = -lo with lo = 0)
+      const q40 = [0x00, 0x80, ...new Array(16).fill(0x88)];
+      const q4k = [0, 0, 0, 0x80, ...new Array(140).fill(0)];
+      const want = type === T.Q4_0 ? [...q40, ...q40] : type === T.Q4_K ? [...q4k, ...q4k] : new Array(bytes.length).fill(0);
+      assert.deepEqual(Array.from(bytes), want, T[type]);
+      assert.ok(dequantize(type, bytes, n).every((v) => v === 0), T[type]);
     }
   });
 });
