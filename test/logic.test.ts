@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { build } from '../compiler/artifact.ts';
-import { Program } from '../runtime/program.ts';
 import type { Gpu } from '../runtime/device.ts';
 import { testGpu } from './support/gpu.ts';
+import { printed } from './support/program.ts';
 
 const FAMILY = `
 entity Person = { alice, bob, carol, dave, eve }
@@ -137,14 +137,7 @@ describe('logic programming: relations, rules and queries on the device', functi
 
   for (const c of RUNS) {
     it(c.name, async () => {
-      const program = await Program.load(gpu, build(c.src, 'main.tl'), undefined);
-      let out = '';
-      try {
-        await program.run(c.args ?? {}, { write: (t) => (out += t) });
-      } finally {
-        program.destroy();
-      }
-      assert.equal(out, c.out);
+      assert.equal(await printed(gpu, c.src, 'main.tl', c.args), c.out);
     });
   }
 

@@ -7,6 +7,7 @@ import { bytesSource, type ByteSource } from '../../runtime/bytes.ts';
 import { readGguf } from '../../runtime/gguf.ts';
 import { Program, type RunResult } from '../../runtime/program.ts';
 import { testGpu } from './gpu.ts';
+import type { Gpu } from '../../runtime/device.ts';
 
 /** Tests use small models: read whole into memory, so no file handle is left open. */
 export async function modelSource(model: string | Uint8Array): Promise<ByteSource> {
@@ -27,4 +28,16 @@ export async function runProgram(
   let output = '';
   const r = await program.run(args, { write: (t) => (output += t) });
   return { ...r, output, program };
+}
+
+/** Compiles a program that loads no model, runs it once on `gpu`, frees it: what it printed. */
+export async function printed(gpu: Gpu, text: string, file: string, args: Record<string, HostValue> = {}): Promise<string> {
+  const program = await Program.load(gpu, build(text, file), undefined);
+  let out = '';
+  try {
+    await program.run(args, { write: (t) => (out += t) });
+  } finally {
+    program.destroy();
+  }
+  return out;
 }
