@@ -11,7 +11,7 @@
 export const MODULES = {
   quant: { mutate: ['runtime/quant.ts'], spec: ['test/quant.test.ts', 'test/gguf-writer.test.ts'] },
   'run-params': { mutate: ['runtime/run-params.ts'], spec: ['test/run-params.test.ts'] },
-  hparams: { mutate: ['runtime/hparams.ts'], spec: ['test/gguf.test.ts', 'test/gguf-writer.test.ts'] },
+  hparams: { mutate: ['runtime/hparams.ts'], spec: ['test/hparams.test.ts', 'test/gguf.test.ts', 'test/gguf-writer.test.ts'] },
   tokenizer: {
     mutate: ['runtime/tokenizer/bpe.ts', 'runtime/tokenizer/spm.ts'],
     spec: ['test/tokenizer-rules.test.ts', 'test/tokenizer-hf.test.ts', 'test/tokenizer.test.ts'],
