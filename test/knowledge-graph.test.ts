@@ -10,19 +10,11 @@ import { Program } from '../runtime/program.ts';
 import { Rng } from '../runtime/rng.ts';
 import type { Gpu } from '../runtime/device.ts';
 import { testGpu } from './support/gpu.ts';
+import { printed } from './support/program.ts';
 
 let gpu: Gpu;
 
-async function run(text: string, args: Record<string, HostValue> = {}): Promise<string> {
-  const program = await Program.load(gpu, build(text, 'main.tl'), undefined);
-  let out = '';
-  try {
-    await program.run(args, { write: (t) => (out += t) });
-  } finally {
-    program.destroy();
-  }
-  return out;
-}
+const run = (text: string, args: Record<string, HostValue> = {}): Promise<string> => printed(gpu, text, 'main.tl', args);
 
 const numbers = (s: string) => [...s.matchAll(/-?\d+(\.\d+)?(e[-+]?\d+)?/g)].map((m) => Number(m[0]));
 

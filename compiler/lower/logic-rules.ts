@@ -203,7 +203,7 @@ export class RuleSet {
     for (const [k, lit] of lits.entries()) {
       const f = lit.kind === 'atom' ? this.atomFactor(lit, value(lit, k)) : this.compareFactor(lit, types, size);
       if (f === 'true') continue;
-      if (f === 'false') return this.indicator([], out.map(size), span);
+      if (f === 'false') return this.logic.indicator([], out.map(size), span);
       factors.push(f);
     }
     // A head variable no literal mentions ranges over its whole domain.
@@ -274,7 +274,7 @@ export class RuleSet {
         if (!('c' in t)) return;
         const d = this.logic.domain(lit.rel.types[k]);
         const at = d.index.get(t.c);
-        const hot = this.indicator(at === undefined ? [] : [at], [Math.max(1, d.members.length)], span);
+        const hot = this.logic.indicator(at === undefined ? [] : [at], [Math.max(1, d.members.length)], span);
         const next = [...new Set(cur.replace(letters[k], ''))].join(''); // a repeated letter: its diagonal
         val = this.einsumStep([tensorOf(L, val, span), tensorOf(L, hot, span)], `${cur},${letters[k]}->${next}`, span);
         cur = next;
@@ -297,12 +297,12 @@ export class RuleSet {
     if ('v' in left && 'v' in right) {
       if (left.v === right.v) return eq ? 'true' : 'false';
       const n = size(left.v);
-      f = { vars: [left.v, right.v], val: this.indicator(Array.from({ length: n }, (_, i) => i * n + i), [n, n], span), fixed: true };
+      f = { vars: [left.v, right.v], val: this.logic.indicator(Array.from({ length: n }, (_, i) => i * n + i), [n, n], span), fixed: true };
     } else {
       const [v, c] = 'v' in left ? [left.v, (right as { c: string }).c] : [(right as { v: string }).v, left.c];
       const d = this.logic.domain(types.get(v)!);
       const at = d.index.get(c);
-      f = { vars: [v], val: this.indicator(at === undefined ? [] : [at], [size(v)], span), fixed: true };
+      f = { vars: [v], val: this.logic.indicator(at === undefined ? [] : [at], [size(v)], span), fixed: true };
     }
     if (!eq) f = { ...f, val: node(L, 'scale', [tensorOf(L, f.val, span)], { value: -1, bias: 1 }, span) };
     return f;
@@ -352,14 +352,10 @@ export class RuleSet {
     return node(L, 'unary', [tensorOf(L, sum, span)], { fn: 'step' }, span);
   }
 
-  indicator(offsets: number[], shape: number[], span: A.Span): Val {
-    const L = this.logic.L;
-    const at = node(L, 'const', [], { shape: [offsets.length], values: offsets, dtype: 'u32' }, span);
-    return node(L, 'indicator', [tensorOf(L, at, span)], { shape }, span);
-  }
+
 
   private ones(n: number, span: A.Span): Val {
-    return this.indicator(Array.from({ length: n }, (_, i) => i), [n], span);
+    return this.logic.indicator(Array.from({ length: n }, (_, i) => i), [n], span);
   }
 }
 

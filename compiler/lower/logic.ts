@@ -57,8 +57,7 @@ export class Logic {
   /** Bumped by every fact and relation assignment: what was derived before is stale. */
   version = 0;
   private readonly values = new BlockMemo<string>();
-  private readonly lists = new BlockMemo<Val>();
-  private listKeys = new WeakMap<Val, Map<number, Val>>();
+  private readonly lists = [new BlockMemo<Val>(), new BlockMemo<Val>()]; // by axis, keyed by the listed value
   private readonly journal: (() => void)[] = []; // undoes build-time facts (see mark)
 
   constructor(readonly L: Lowerer, program: A.Program, private readonly isFunction: (name: string) => boolean) {
@@ -105,13 +104,7 @@ export class Logic {
   isFact(e: A.Expr | undefined): e is A.Call {
     if (!e || !this.isAtom(e)) return false;
     const rel = this.relations.get(atomName(e))!;
-    return e.args.every((a) => {
-      try {
-        return 'c' in this.term(a, rel);
-      } catch {
-        return false;
-      }
-    });
+    return e.args.every((a) => 'c' in (this.termOf(a, rel) ?? {}));
   }
 
   /** A call that is a logic atom: its callee is a relation, not a function. */
@@ -173,13 +166,20 @@ export class Logic {
    * variable of its own; any other name, string or number is an entity.
    */
   term(e: A.Expr, rel?: Relation): Term {
+    const t = this.termOf(e, rel);
+    if (!t) throw new CompileError('a logic term must be a variable (X), an entity name, a string or a number', e.span);
+    return t;
+  }
+
+  private termOf(e: A.Expr, rel?: Relation): Term | undefined {
     if (e.kind === 'Ident') {
       if (/^[A-Z][0-9]*$/.test(e.name) || e.name === '_' || rel?.params.includes(e.name.toLowerCase())) return { v: e.name, span: e.span };
       return { c: e.name, span: e.span };
     }
     if (e.kind === 'Lit' && (typeof e.value === 'string' || typeof e.value === 'number')) return { c: String(e.value), span: e.span };
-    throw new CompileError('a logic term must be a variable (X), an entity name, a string or a number', e.span);
+    return undefined;
   }
+
 
   // ---------------------------------------------------------------------------------------------
   // Facts and values
@@ -202,14 +202,15 @@ export class Logic {
       offset = offset * this.shape(rel)[i] + at;
     });
     if (rel.assigned) throw new CompileError(`'${rel.name}' was given a tensor; a fact cannot be added to it`, call.span);
-    this.version++;
     const held = this.held(rel.name);
     if (held) {
-      const one = this.rules.indicator([offset], this.shape(rel), call.span);
+      this.version++;
+      const one = this.indicator([offset], this.shape(rel), call.span);
       return this.L.assignName(factsName(rel.name), node(this.L, 'binary', [tensorOf(this.L, held, call.span), tensorOf(this.L, one, call.span)], { fn: 'max' }, call.span), call.span);
     }
     if (this.L.runTimeDepth > 0) throw new CompileError(`a fact inside run-time control flow that the loop or if does not state itself (in a function it calls) cannot be compiled: state ${rel.name}(...) in the loop's body`, call.span);
     if (rel.facts.has(offset)) return;
+    this.version++;
     rel.facts.add(offset);
     this.journal.push(() => rel.facts.delete(offset));
   }
@@ -284,20 +285,23 @@ export class Logic {
     if (rel.assigned) return rel.assigned;
     const held = this.held(name);
     if (held) return held;
-    const offsets = [...rel.facts].sort((a, b) => a - b);
+    return this.indicator([...rel.facts].sort((a, b) => a - b), this.shape(rel), span);
+  }
+
+  /** A 0/1 tensor of `shape` with 1 at these flat offsets (the `indicator` op over a u32 constant). */
+  indicator(offsets: number[], shape: number[], span: A.Span): Val {
     const at = node(this.L, 'const', [], { shape: [offsets.length], values: offsets, dtype: 'u32' }, span);
-    return node(this.L, 'indicator', [tensorOf(this.L, at, span)], { shape: this.shape(rel) }, span);
+    return node(this.L, 'indicator', [tensorOf(this.L, at, span)], { shape }, span);
   }
 
   /** The nonzero lists of a 2-D 0/1 tensor along `axis`, made once per value (see the `join` op). */
   nonzeros(v: Val, axis: number, span: A.Span): Val {
-    let byAxis = this.listKeys.get(v);
-    if (!byAxis) this.listKeys.set(v, (byAxis = new Map()));
-    const key = byAxis.get(axis) ?? byAxis.set(axis, { t: 'none' }).get(axis)!;
-    const known = this.lists.get(key, this.L.block, this.version);
+    const memo = this.lists[axis];
+    const known = memo.get(v, this.L.block, this.version);
     if (known) return known;
-    return this.lists.set(key, node(this.L, 'nonzeros', [tensorOf(this.L, v, span)], { axis }, span), this.L.block, this.version);
+    return memo.set(v, node(this.L, 'nonzeros', [tensorOf(this.L, v, span)], { axis }, span), this.L.block, this.version);
   }
+
 }
 
 const FACTS = '__facts_';

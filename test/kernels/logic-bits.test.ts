@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { refJoin } from '../reference/logic.ts';
 import { nonzeros, type JoinSide } from '../../runtime/ops/logic.ts';
 import { packBits, unpackBits, joinBits, bitsOr, bitsCount, packedWords } from '../../runtime/ops/logic_bits.ts';
 import { GraphExecutor } from '../../runtime/executor.ts';
@@ -31,19 +32,6 @@ function refPack(x: ArrayLike<number>, m: number, n: number): Uint32Array {
 function refUnpack(bits: Uint32Array, m: number, n: number): Float32Array {
   const w = packedWords(n), out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = (bits[i * w + (j >> 5)] >>> (j & 31)) & 1;
-  return out;
-}
-
-/** The boolean product: left S (m, k) @ d (k, n), right d (m, k) @ S (k, n); 0 where exclude > 0. */
-function refJoin(side: JoinSide, s: Float32Array, d: Float32Array, m: number, k: number, n: number, exclude?: Float32Array): Float32Array {
-  const out = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    if (exclude && exclude[i * n + j] > 0) continue;
-    for (let kk = 0; kk < k; kk++) {
-      const hit = side === 'left' ? s[i * k + kk] > 0 && d[kk * n + j] > 0 : d[i * k + kk] > 0 && s[kk * n + j] > 0;
-      if (hit) { out[i * n + j] = 1; break; }
-    }
-  }
   return out;
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { refJoin } from '../reference/logic.ts';
 import { indicator, join, nonzeros, type JoinSide } from '../../runtime/ops/logic.ts';
 import { GraphExecutor } from '../../runtime/executor.ts';
 import { GraphBuilder } from '../../compiler/lower/graph-builder.ts';
@@ -35,19 +36,6 @@ function refNonzeros(x: Float32Array, rows: number, cols: number, axis: 0 | 1): 
     const at = (e: number) => (axis === 1 ? x[t * cols + e] : x[e * cols + t]);
     return Array.from({ length: len }, (_, e) => e).filter((e) => at(e) > 0);
   });
-}
-
-/** The boolean product: left S (m, k) @ d (k, n), right d (m, k) @ S (k, n); 0 where exclude > 0. */
-function refJoin(side: JoinSide, s: Float32Array, d: Float32Array, m: number, k: number, n: number, exclude?: Float32Array): Float32Array {
-  const out = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    if (exclude && exclude[i * n + j] > 0) continue;
-    for (let kk = 0; kk < k; kk++) {
-      const hit = side === 'left' ? s[i * k + kk] > 0 && d[kk * n + j] > 0 : d[i * k + kk] > 0 && s[kk * n + j] > 0;
-      if (hit) { out[i * n + j] = 1; break; }
-    }
-  }
-  return out;
 }
 
 /** The meaningful part of nonzeros' output: each list's count and positions. */
