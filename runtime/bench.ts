@@ -7,6 +7,7 @@ import type { GgmlType, WeightTensor } from './weights.ts';
 import { blockInfo, quantize, tensorBytes, typeName } from './quant.ts';
 import { linear, embedding } from './ops/matmul.ts';
 import { TlcError } from './errors.ts';
+import { toGpuLayout } from './weight-layout.ts';
 import { timePass } from './gpu-timer.ts';
 
 export interface BenchCase {
@@ -124,7 +125,8 @@ function weightCopies(runner: KernelRunner, type: GgmlType, K: number, N: number
   const bytes = new Uint8Array(tensorBytes(type, K * N));        // (N, K)
   for (let r = 0; r < N; r += distinct) bytes.set(pattern.subarray(0, Math.min(distinct, N - r) * tensorBytes(type, K)), r * tensorBytes(type, K));
   const copies = Math.min(64, Math.ceil(COLD_BYTES / bytes.byteLength));
-  return Array.from({ length: copies }, () => ({ name: `bench.${typeName(type)}`, type, shape: [K, N], chunks: [{ buffer: runner.storage(bytes), rowStart: 0, rows: N }] }));
+  const gpuBytes = toGpuLayout(type, K, bytes);
+  return Array.from({ length: copies }, () => ({ name: `bench.${typeName(type)}`, type, shape: [K, N], chunks: [{ buffer: runner.storage(gpuBytes), rowStart: 0, rows: N }] }));
 }
 
 function randomFloats(n: number, seed: number): Float32Array {

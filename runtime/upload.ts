@@ -3,6 +3,7 @@
 import { checked } from './device.ts';
 import { assertSupported, GgufError, rowBytes, type GgufFile, type GgufTensorInfo } from './gguf.ts';
 import { rowCount, type WeightChunk, type WeightTensor } from './weights.ts';
+import { isSplit, toGpuLayout } from './weight-layout.ts';
 
 export interface UploadOptions {
   /** Largest buffer per chunk; default the device's maxStorageBufferBindingSize (and maxBufferSize). */
@@ -51,9 +52,14 @@ async function upload(
   progress: { done: number; sinceFlush: number }, opts: UploadOptions,
 ): Promise<WeightTensor> {
   const maxChunk = opts.maxChunkBytes ?? Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  const pieceBytes = Math.max(4, Math.floor((opts.pieceBytes ?? PIECE_BYTES) / 4) * 4); // writeBuffer offsets are multiples of 4
   const bytesPerRow = rowBytes(info);
   const rows = rowCount(info.shape);
+  const K = info.shape[0];
+  // writeBuffer offsets are multiples of 4; a split layout (weight-layout.ts) is made row by row,
+  // so its pieces are whole rows (which are then multiples of 16 bytes).
+  const pieceBytes = isSplit(info.type, K)
+    ? Math.max(1, Math.floor((opts.pieceBytes ?? PIECE_BYTES) / bytesPerRow)) * bytesPerRow
+    : Math.max(4, Math.floor((opts.pieceBytes ?? PIECE_BYTES) / 4) * 4);
   // Chunks end on row boundaries. A row's bytes may be odd (Q8_0: 34 per block) and buffers are padded
   // to 4 bytes, which still fits when the limit is itself rounded down to 4.
   const rowsPerChunk = Math.floor((maxChunk - (maxChunk % 4)) / bytesPerRow);
@@ -79,7 +85,7 @@ async function upload(
         if (piece.length !== n) {
           throw new GgufError(`${file.source.name}: tensor ${info.name} ends early: read ${piece.length} of ${n} bytes at offset ${start + at}.`);
         }
-        device.queue.writeBuffer(buffer, at, padTo4(piece));
+        device.queue.writeBuffer(buffer, at, padTo4(toGpuLayout(info.type, K, piece)));
         progress.done += n;
         progress.sinceFlush += n;
         if (progress.sinceFlush >= FLUSH_BYTES) {

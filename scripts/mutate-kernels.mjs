@@ -33,6 +33,9 @@ const MUTATIONS = [
   { name: 'Q4_0 (block pairs): low and high nibbles swapped', kernel: '^matmul_q4_0', edits: [['- 4u * hi)', '- 4u * (1u - hi))']], files: [t('matmul')] },
   { name: 'Q4_0: block scales da and db swapped', kernel: '^matmul_q4_0', edits: swap('let da =', 'let db ='), files: [t('matmul')] },
   { name: 'Q8_0: block scales da and db swapped', kernel: '^matmul_q8_0', edits: swap('let da =', 'let db ='), files: [t('matmul')] },
+  { name: 'Q4_0 split rows: the two blocks\' scales swapped', kernel: '^matmul_q4_0', edits: swap('sd.x', 'sd.y'), files: [t('matmul')] },
+  { name: 'Q8_0 split rows: scale word of the unit one off', kernel: '^matmul_q8_0', edits: [['select(sl.x, sl.y, sc == 1u)', 'select(sl.y, sl.x, sc == 1u)']], files: [t('matmul')] },
+  { name: 'Q8_0 split rows: stride of a unit 4 lines -> 3', kernel: '^matmul_q8_0', edits: [['+ u * 4u;', '+ u * 3u;']], files: [t('matmul')] },
   { name: 'Q4_0: stride of a block pair 9 words -> 8', kernel: '^matmul_q4_0', edits: [['u * 9u;', 'u * 8u;']], files: [t('matmul')] },
   { name: 'Q8_0: stride of a block 34 bytes -> 32', kernel: '^matmul_q8_0', edits: [['u * 34u;', 'u * 32u;']], files: [t('matmul')] },
   // dropped barriers

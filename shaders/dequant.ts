@@ -19,6 +19,7 @@ import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import type { GgmlType } from '../runtime/weights.ts';
 import { TlcError } from '../runtime/errors.ts';
 import { tensorBytes, typeName } from '../runtime/quant.ts';
+import { isSplit } from '../runtime/weight-layout.ts';
 
 export interface Codec {
   type: GgmlType;
@@ -45,7 +46,7 @@ interface Layout {
 export function codec(type: GgmlType, K: number, what = 'weight'): Codec {
   if (K % 4 !== 0) throw new TlcError(`${what}: rows of ${K} values are not supported (the kernels need a multiple of 4)`);
   const rowBytes = tensorBytes(type, K); // throws for unsupported types and partial blocks
-  const layout = LAYOUTS[type]?.(K);
+  const layout = isSplit(type, K) ? SPLIT[type]?.(K) : LAYOUTS[type]?.(K);
   if (!layout) throw new TlcError(`${what}: GGML type ${typeName(type)} has no GPU kernel`);
   const u4 = layout.unit / 4;
   const dot = layout.dot ?? ((x: (i: number) => string) => hsum(u4, (i) => `${layout.value(i)} * ${x(i)}`));
@@ -55,7 +56,7 @@ ${layout.load('rowByte', 'u')}
   return array<vec4f, ${u4}>(${seq(u4, layout.value, ', ')});
 }
 `;
-  const wgsl = `${layout.word === 'u32' ? HELPERS : ''}
+  const wgsl = `${HELPERS}
 ${layout.xoff ?? `fn xoff(u: u32, i: u32) -> u32 { return u * ${layout.unit}u + 4u * i; }`}
 ${readers}`;
   return { type, unit: layout.unit, rowBytes, word: layout.word, load: layout.load, value: layout.value, dot, wgsl, readers };
@@ -243,4 +244,31 @@ ${words('i + 4u + 8u * c', 8)}`,
     },
     xoff: 'fn xoff(u: u32, i: u32) -> u32 { return (u >> 2u) * 256u + ((u >> 1u) & 1u) * 128u + (i >> 2u) * 32u + (u & 1u) * 16u + (i & 3u) * 4u; }',
   }),
+};
+
+// Q4_0 and Q8_0 rows stored split (runtime/weight-layout.ts): the row's quants as 16-byte lines,
+// then its f16 scales; rowByte is a multiple of 16 (K % 256 = 0). A unit is two blocks: their quants
+// are aligned vec4<u32> loads (one a block for Q4_0, two for Q8_0) and their two scales one word of
+// a line of scales. (Measured on lavapipe: units of four or eight blocks, which would read whole
+// lines of scales, are slower; their values do not fit in registers.)
+function splitLayout(K: number, lines: number, q: (k: number) => string): Layout {
+  const scaleLine = (rb: string) => `((${rb} + ${(K / 32) * lines * 16}u) >> 4u)`; // the row's first line of scales
+  const d = (b: number) => `sd.${'xy'[b]}`; // block b's scale
+  return {
+    unit: 64, word: 'vec4u',
+    load: (rb, u) => `  let i = (${rb} >> 4u) + ${u} * ${2 * lines}u;
+${seq(2 * lines, (k) => `  let q${k} = w[i + ${k}u];`, '\n')}
+  let sl = w[${scaleLine(rb)} + (${u} >> 2u)];
+  let sc = ${u} & 3u;
+  let sd = unpack2x16float(select(select(sl.x, sl.y, sc == 1u), select(sl.z, sl.w, sc == 3u), sc >= 2u));`,
+    value: (k) => `${q(k)} * ${d(k >> 3)}`,
+    dot: (x) => `${d(0)} * ${fmaSum(8, q, x)} + ${d(1)} * ${fmaSum(8, q, x, 8)}`,
+  };
+}
+const SPLIT: Partial<Record<GgmlType, (K: number) => Layout>> = {
+  // Value vec4 k of the unit: block k >> 3, the low nibbles (k & 4 = 0) or high ones of its quant
+  // word k & 3. The XOR makes each nibble n the signed 4-bit n - 8 (as in LAYOUTS).
+  [T.Q4_0]: (K) => splitLayout(K, 1, (k) => `s4x4(q${k >> 3}.${xyzw(k & 3)} ^ 0x88888888u, ${(k >> 2) & 1}u)`),
+  // Value vec4 k: bytes 4k .. 4k + 3 of the unit's quants, of line k >> 2.
+  [T.Q8_0]: (K) => splitLayout(K, 2, (k) => `i8x4(q${k >> 2}.${xyzw(k & 3)})`),
 };

@@ -76,6 +76,35 @@ describe('uploading tensors to the GPU', function () {
     });
   }
 
+  // Q8_0 and Q4_0 rows of a multiple of 256 values go to the GPU split (runtime/weight-layout.ts):
+  // each row's quants (the block bytes after the 2-byte scale), then its scales, 2 bytes a block.
+  // [type, row length, rows, maxChunkBytes, pieceBytes, expected rows per chunk]
+  const split: [T, number, number, number, number, number][] = [
+    [T.Q4_0, 256, 5, 300, 100, 2], // 144-byte rows; pieces of 100 bytes round up to one row
+    [T.Q8_0, 512, 3, 4096, 600, 3], // 544-byte rows, pieces of one row, one chunk
+  ];
+  for (const [type, ne0, rows, maxChunkBytes, pieceBytes, perChunk] of split) {
+    it(`${ggmlTypeName(type)} [${ne0}, ${rows}] goes up split into quants and scales, chunks of ${perChunk} rows`, async () => {
+      const { bytesPerBlock } = blockInfo(type);
+      const blocks = ne0 / 32, rowBytes = blocks * bytesPerBlock, quantBytes = bytesPerBlock - 2;
+      const data = Uint8Array.from({ length: rowBytes * rows }, (_, i) => (i * 13 + 5) & 255);
+      const want = new Uint8Array(data.length);
+      for (let r = 0; r < rows; r++) {
+        for (let b = 0; b < blocks; b++) {
+          const src = r * rowBytes + b * bytesPerBlock;
+          for (let j = 0; j < quantBytes; j++) want[r * rowBytes + b * quantBytes + j] = data[src + 2 + j];
+          want[r * rowBytes + blocks * quantBytes + 2 * b] = data[src];
+          want[r * rowBytes + blocks * quantBytes + 2 * b + 1] = data[src + 1];
+        }
+      }
+      const file = await readGguf(bytesSource(writeGguf({ metadata: {}, tensors: [{ name: 'w', type, shape: [ne0, rows], data }] }), 'split.gguf'));
+      const w = await uploadTensor(k.device, file, file.tensor('w')!, { maxChunkBytes, pieceBytes });
+      assert.deepEqual(w.chunks.map((c) => c.rows), Array.from({ length: Math.ceil(rows / perChunk) }, (_, i) => Math.min(perChunk, rows - i * perChunk)));
+      assert.deepEqual(await readBack(k, w, rowBytes), want);
+      destroy([w]);
+    });
+  }
+
   it('reports progress over all tensors together: rising, ending at the total', async () => {
     const file = await readGguf(bytesSource(synthLlama({ layers: 2, embd: 64, heads: 4, ff: 128, vocab: 300, type: T.Q8_0 }), 'synth.gguf'));
     const names = file.tensors.map((t) => t.name);

@@ -55,6 +55,9 @@ const MODELS: { name: string; opts: SynthOptions; tol: number }[] = [
   { name: 'F16, tied head, GQA 4/2', opts: { type: T.F16, embd: 64, heads: 4, kvHeads: 2, tied: true }, tol: 1e-3 },
   { name: 'Q8_0, GQA 8/2', opts: { type: T.Q8_0, embd: 128, heads: 8, kvHeads: 2, layers: 3 }, tol: 2e-3 },
   { name: 'Q4_0, tied head', opts: { type: T.Q4_0, embd: 64, heads: 2, tied: true }, tol: 2e-3 },
+  // Rows of 256 and 512 values: Q4_0 and Q8_0 stored split on the GPU (runtime/weight-layout.ts), the tied table too.
+  { name: 'Q4_0 split rows, tied head, GQA 4/2', opts: { type: T.Q4_0, embd: 256, ff: 512, heads: 4, kvHeads: 2, layers: 1, tied: true }, tol: 2e-3 },
+  { name: 'Q8_0 split rows', opts: { type: T.Q8_0, embd: 256, ff: 256, heads: 2, layers: 1 }, tol: 2e-3 },
   { name: 'Q4_K, GQA 4/1', opts: { type: T.Q4_K, embd: 256, ff: 512, heads: 4, kvHeads: 1 }, tol: 2e-3 },
   { name: 'Q6_K, separate head', opts: { type: T.Q6_K, embd: 256, ff: 256, heads: 2, layers: 1 }, tol: 2e-3 },
 ];

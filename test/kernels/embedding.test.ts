@@ -34,6 +34,7 @@ describe('embedding kernel: rows of a GGUF table for token ids', function () {
   const cases: Case[] = [
     { type: T.F32, K: 12 }, { type: T.F32, K: 64 }, { type: T.F16, K: 36 }, { type: T.F16, K: 64 },
     { type: T.Q8_0, K: 32 }, { type: T.Q8_0, K: 128 }, { type: T.Q4_0, K: 96 }, { type: T.Q4_0, K: 64 },
+    { type: T.Q8_0, K: 256 }, { type: T.Q4_0, K: 512 }, // stored split (runtime/weight-layout.ts)
     { type: T.Q4_K, K: 256 }, { type: T.Q6_K, K: 512 },
   ];
   for (const c of cases) {

@@ -67,7 +67,8 @@ describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
     }
   });
 
-  // The other layouts (their decoders are the ones above): a 2-byte-aligned pair type and Q6_K.
+  // The other layouts (their decoders are the ones above): pair types in the GGUF layout and split
+  // (K % 256 = 0: runtime/weight-layout.ts), and Q6_K.
   const other: [string, WeightKernelTuning][] = [
     ['one thread per row, plain x loads', { threadsPerRow: 1, subgroups: false }],
     ['16 threads per row (GPUs)', { threadsPerRow: 16, subgroups: false }],
@@ -77,15 +78,15 @@ describe('matmul kernels: y = x @ W^T with W dequantized inside', function () {
   ];
   for (const [name, t] of other) {
     describe(name, () => {
-      for (const [type, K] of [[T.Q8_0, 64], [T.Q4_0, 128], [T.Q6_K, 256]]) {
+      for (const [type, K] of [[T.Q8_0, 64], [T.Q8_0, 256], [T.Q4_0, 128], [T.Q4_0, 256], [T.Q6_K, 256]]) {
         for (const M of [1, 3, 9]) it(`${T[type]} K=${K} N=${N} M=${M}`, async () => { const r = await gpuRunner(); await withTuning(t, () => check(r, { type, K, N, M })); });
       }
     });
   }
 
   describe('a chunked weight (rows split over 3 buffers) gives the same result', () => {
-    for (const type of [T.F16, T.Q8_0, T.Q4_K]) {
-      const K = type === T.Q4_K ? 256 : 64;
+    for (const type of [T.F16, T.Q8_0, T.Q4_0, T.Q4_K]) {
+      const K = type === T.Q4_K || type === T.Q4_0 ? 256 : 64;
       it(`${T[type]} K=${K} rows 22 + 22 + 22, M=1 and 3`, async () => {
         const r = await gpuRunner();
         await withTuning(tuningFor(r.gpu), async () => {
