@@ -15,6 +15,8 @@
 // Q8_0 and Q4_0 blocks (34 and 18 bytes) and Q6_K blocks (210) start on 2-byte boundaries. When K
 // allows, a unit is two Q8_0/Q4_0 blocks, which start 4-byte aligned, so every shift is a constant;
 // otherwise words_at reads 16 bytes at any even offset with one extra load and a funnel shift.
+// Q8_0/Q4_0 rows of a multiple of 256 values are not in the GGUF order on the GPU but split, quants
+// then scales (runtime/weight-layout.ts; SPLIT below), so their quants are aligned vec4<u32> loads.
 import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import type { GgmlType } from '../runtime/weights.ts';
 import { TlcError } from '../runtime/errors.ts';
