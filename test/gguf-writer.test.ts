@@ -39,6 +39,13 @@ describe('GGUF writer', () => {
       ['u64 small', kv.u64(2 ** 40), 2 ** 40],
       ['u64 huge', kv.u64(2n ** 63n + 5n), 2n ** 63n + 5n],
       ['i64', kv.i64(-(2 ** 50)), -(2 ** 50)],
+      // Integers stay numbers exactly where a number holds them: -(2^53 - 1) ..= 2^53 - 1.
+      ['i64 at -(2^53 - 1)', kv.i64(-(2 ** 53 - 1)), -(2 ** 53 - 1)],
+      ['i64 at -2^53', kv.i64(-(2n ** 53n)), -(2n ** 53n)],
+      ['i64 far below', kv.i64(-(2n ** 60n)), -(2n ** 60n)],
+      ['u64 at 2^53 - 1', kv.u64(2 ** 53 - 1), 2 ** 53 - 1],
+      ['u64 at 2^53', kv.u64(2n ** 53n), 2n ** 53n],
+      ['u64s, element by element', kv.array(V.UINT64, [7, 2n ** 60n]), [7, 2n ** 60n]],
       ['f32', kv.f32(0.1), Math.fround(0.1)],
       ['f64', kv.f64(0.1), 0.1],
       ['bool', kv.bool(true), true],

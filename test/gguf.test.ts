@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { GGMLQuantizationType as T } from '@huggingface/gguf';
 import { bytesSource } from '../runtime/bytes.ts';
-import { readGguf, assertSupported, ggmlTypeName, GgufError, type GgufFile } from '../runtime/gguf.ts';
+import { readGguf, assertSupported, ggmlTypeName, ggmlTypeByName, rowBytes, GgufError, type GgufFile } from '../runtime/gguf.ts';
 import { llamaHParams } from '../runtime/hparams.ts';
 import { openGguf } from '../runtime/node/gguf.ts';
 import { writeGguf, synthLlama, kv, type GgufContents } from '../runtime/gguf-writer.ts';
@@ -154,6 +154,15 @@ describe('GGUF reader: bad files are GgufErrors that name the file', function ()
     ['truncated in the header counts', async () => good.slice(0, 14), /runs past the end of the file \(14 bytes\): the file is truncated/],
     ['truncated in the first key', async () => good.slice(0, 30), /claims 12 tensors and 24 metadata keys, more than fit in the file \(30 bytes\): the file is truncated/],
     ['truncated in the metadata', async () => good.slice(0, 700), /runs past the end of the file \(700 bytes\): the file is truncated/],
+    // The counts bound: 12 tensors x 24 bytes + 24 keys x 13 bytes = 600 bytes at least.
+    ['cut to 599 bytes, one less than the counts need', async () => good.slice(0, 599), /claims 12 tensors and 24 metadata keys, more than fit in the file \(599 bytes\)/],
+    ['cut to the 600 bytes the counts need: parsed, then found short', async () => good.slice(0, 600),
+      /^bad\/model\.gguf: the GGUF header runs past the end of the file \(600 bytes\): the file is truncated or its header is corrupt\.$/],
+    // The parser reads zeros past the end (empty strings) until it asks for a whole chunk past it.
+    ['a string array at the end claiming 900,000 strings', async () => {
+      const b = writeGguf({ metadata: { 'x.list': kv.strs([]) }, tensors: [] });
+      return setU64(b, endOf(b, 'x.list') + 8, 900_000); // after the key: value type, item type, count
+    }, /^bad\/model\.gguf: the GGUF header runs past the end of the file \(64 bytes\): the file is truncated or its header is corrupt\.$/],
     ['truncated inside the token array', async () => good.slice(0, endOf(good, '<0x41>')), /runs past the end of the file/],
     ['truncated in the tensor infos', async () => good.slice(0, (await dataOffset()) - 40), /runs past the end of the file/],
     ['truncated in the tensor data', async () => good.slice(0, (await dataOffset()) + 100),
@@ -184,6 +193,12 @@ describe('GGUF reader: bad files are GgufErrors that name the file', function ()
     }, /tensor output\.weight .*data offset 38528 is not a multiple of the alignment 256/],
     ['rows that are not whole blocks', async () => oneTensor(T.Q8_0, [48, 2], 102), /tensor blk\.0\.attn_q\.weight \(Q8_0 \[48, 2\]\): rows of 48 values are not whole blocks of 32/],
     ['an unknown type id', async () => oneTensor(99 as T, [4], 16), /tensor blk\.0\.attn_q\.weight \(type 99 \[4\]\) has an unknown ggml type id 99/],
+    ['a tensor of no dimensions', async () => oneTensor(T.F32, [], 4), /tensor blk\.0\.attn_q\.weight \(F32 \[\]\) has no dimensions\.$/],
+    ['a tensor of 2^32 x 2^32 values', async () => {
+      const b = oneTensor(T.F32, [32, 2], 256);
+      const at = endOf(b, 'blk.0.attn_q.weight') + 4; // after the name and the dimension count
+      return setU64(setU64(b, at, 2 ** 32), at + 8, 2 ** 32);
+    }, /tensor blk\.0\.attn_q\.weight \(F32 \[4294967296, 4294967296\]\) is impossibly large\.$/],
     ['two tensors of one name', async () => writeGguf({
       metadata: {},
       tensors: [1, 2].map(() => ({ name: 'x', type: T.F32, shape: [8], data: new Uint8Array(32) })),
@@ -194,6 +209,7 @@ describe('GGUF reader: bad files are GgufErrors that name the file', function ()
       const bytes = await make();
       await assert.rejects(read(bytes), (e: Error) => {
         assert.ok(e instanceof GgufError, `${e.name}: ${e.message}`);
+        assert.equal(e.name, 'GgufError');
         assert.ok(e.message.startsWith(`${NAME}: `), e.message);
         assert.match(e.message, message);
         return true;
@@ -201,12 +217,36 @@ describe('GGUF reader: bad files are GgufErrors that name the file', function ()
     });
   }
 
+  it('the header alone (24 bytes: no keys, no tensors) reads', async () => {
+    const f = await read(writeGguf({ metadata: {}, tensors: [] }).slice(0, 24));
+    assert.deepEqual([f.version, f.alignment, f.metadata, f.tensors, f.source.size], [3, 32, {}, [], 24]);
+  });
+
+  it('GGUF version 2 reads (the same layout as 3)', async () => {
+    const b = good.slice();
+    b[4] = 2;
+    const f = await read(b);
+    assert.deepEqual([f.version, f.tensors.length, f.metadata['general.architecture']], [2, 12, 'llama']);
+  });
+
+  it('a tensor of a type tlc computes with passes assertSupported', async () => {
+    for (const [type, bytes] of [[T.F32, 4 * 64], [T.F16, 2 * 64], [T.Q8_0, 2 * 34], [T.Q4_0, 2 * 18]] as const) {
+      const file = await read(oneTensor(type, [64], bytes));
+      assert.doesNotThrow(() => assertSupported(file, file.tensors[0]), ggmlTypeName(type));
+    }
+    const k = await read(oneTensor(T.Q4_K, [256], 144));
+    assert.doesNotThrow(() => assertSupported(k, k.tensors[0]));
+    const q6 = await read(oneTensor(T.Q6_K, [256], 210));
+    assert.doesNotThrow(() => assertSupported(q6, q6.tensors[0]));
+  });
+
   it('a tensor of a type tlc cannot compute with reads, and fails when used, naming file, tensor and type', async () => {
     const file = await read(oneTensor(T.Q5_1, [64, 2], 4 * 24));
     const t = file.tensor('blk.0.attn_q.weight')!;
     assert.deepEqual([t.type, t.byteLength], [T.Q5_1, 96]);
     assert.throws(() => assertSupported(file, t), (e: Error) =>
-      e instanceof GgufError && /^bad\/model\.gguf: tensor blk\.0\.attn_q\.weight has type Q5_1, which tlc does not support/.test(e.message));
+      e instanceof GgufError && e.message === 'bad/model.gguf: tensor blk.0.attn_q.weight has type Q5_1, which tlc does not support ' +
+        '(supported: F32, F16, Q8_0, Q4_0, Q4_K, Q6_K). Requantize the model, e.g. to Q8_0 or Q4_K.');
   });
 
   it('the vocabulary-only files (0 tensors) read', async function () {
@@ -217,6 +257,20 @@ describe('GGUF reader: bad files are GgufErrors that name the file', function ()
       await file.source.close?.();
     }
   });
+});
+
+describe('ggml types', () => {
+  // ggml's type ids (ggml.h): F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12, Q6_K 14.
+  const names: [string, number | undefined][] = [['F32', 0], ['q8_0', 8], ['Q4_k', 12], ['q6_K', 14], ['Q9_9', undefined], ['8', undefined], ['', undefined]];
+  for (const [name, id] of names) {
+    it(`ggmlTypeByName(${JSON.stringify(name)}) is ${id}`, () => assert.equal(ggmlTypeByName(name), id));
+  }
+
+  // Bytes of a row of ne0 values: ne0 / values per block x bytes per block (ggml-common.h).
+  const rows: [T, number, number][] = [[T.F32, 10, 40], [T.F16, 10, 20], [T.Q8_0, 64, 68], [T.Q4_0, 96, 54], [T.Q4_K, 512, 288], [T.Q6_K, 256, 210]];
+  for (const [type, ne0, bytes] of rows) {
+    it(`a row of ${ne0} ${ggmlTypeName(type)} values is ${bytes} bytes`, () => assert.equal(rowBytes({ type, shape: [ne0, 3] }), bytes));
+  }
 });
 
 describe('hyperparameters: missing or inconsistent keys', () => {

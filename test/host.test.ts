@@ -1,8 +1,10 @@
 // The host-program interpreter, on hand-written host programs with a fake device executor.
 import assert from 'node:assert/strict';
 import type { HostExpr, HostStmt, HostValue } from '../compiler/ir.ts';
-import { runHost, StoppedError, type GraphInputValue, type HostEnv } from '../runtime/host.ts';
+import { runHost, StoppedError, topKText, type GraphInputValue, type HostEnv } from '../runtime/host.ts';
 import { TlcError } from '../runtime/errors.ts';
+import { DeviceValue } from '../runtime/device-value.ts';
+import { TokenType as TT } from '../runtime/tokenizer/vocab.ts';
 import { openGguf } from '../runtime/node/gguf.ts';
 import { tokenizerFromGguf, type Tokenizer } from '../runtime/tokenizer/index.ts';
 import { Rng } from '../runtime/rng.ts';
@@ -35,10 +37,10 @@ interface Fake {
 }
 
 /** A HostEnv whose executor records each run; `sample` says what output 0 reads after the nth run. */
-function fake(opts: Partial<HostEnv> & { sample?: (n: number, inputs: GraphInputValue[]) => number | number[] } = {}): Fake {
+function fake(opts: Partial<HostEnv> & { sample?: (n: number, inputs: GraphInputValue[]) => number | number[] | DeviceValue } = {}): Fake {
   const chunks: string[] = [];
   const runs: Fake['runs'] = [];
-  const last = new Map<number, number | number[]>();
+  const last = new Map<number, number | number[] | DeviceValue>();
   const env: HostEnv = {
     async runGraph(graph, dims, inputs) {
       runs.push({ graph, dims, inputs: inputs.map((x) => (Array.isArray(x) ? [...x] : x)) });
@@ -324,3 +326,399 @@ async function loadTokenizer(path: string): Promise<Tokenizer> {
 function textOnly(t: Tokenizer): Tokenizer {
   return { kind: t.kind, nVocab: t.nVocab, bos: t.bos, eos: t.eos, addBos: t.addBos, encode: (s, o) => t.encode(s, o), decode: (ids, o) => t.decode(ids, o) };
 }
+
+// A SentencePiece vocabulary small enough to work out by hand (ids are row numbers).
+const ROWS: [string, number, number][] = [
+  ['<unk>', 0, TT.UNKNOWN], ['<s>', 0, TT.CONTROL], ['</s>', 0, TT.CONTROL], ['<0xC3>', 0, TT.BYTE], ['<0xA9>', 0, TT.BYTE],
+  ['▁', 0, TT.NORMAL], ['a', 0, TT.NORMAL], ['b', 0, TT.NORMAL], ['▁a', -1, TT.NORMAL], ['\uFEFF', 0, TT.NORMAL],
+];
+const handTok = (): Tokenizer => tokenizerFromGguf({
+  'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.tokens': ROWS.map((r) => r[0]),
+  'tokenizer.ggml.scores': ROWS.map((r) => r[1]), 'tokenizer.ggml.token_type': ROWS.map((r) => r[2]),
+});
+const tensor = (shape: number[]) => new DeviceValue(null as unknown as GPUBuffer, shape, 'f32');
+
+describe('host interpreter: builtins and operators, one by one', () => {
+  const evalCases: [string, HostExpr[], string][] = [
+    // arithmetic
+    ['- * ⊙', [op('-', c(5), c(7)), op('*', c(3), c(4)), op('⊙', c(3), c(5))], '-2 12 15'],
+    ['idiv truncates toward zero', [op('idiv', c(7), c(2)), op('idiv', c(-7), c(2)), op('idiv', c(7), c(-2))], '3 -3 -3'],
+    ['% keeps the sign of the dividend', [op('%', c(-7), c(3)), op('%', c(7), c(-3))], '-1 1'],
+    ['div_auto: whole numbers divide as idiv, others as /', [op('div_auto', c(7), c(2)), op('div_auto', c(-7), c(2)), op('div_auto', c(7.5), c(2)), op('div_auto', c(7), c(0.5))], '3 -3 3.75 14'],
+    ['dividing by zero with / or a fractional div_auto is infinite, not an error', [op('/', c(1), c(0)), op('div_auto', c(1.5), c(0))], 'Infinity Infinity'],
+    ['comparisons at equality', [op('<', c(2), c(2)), op('<=', c(2), c(2)), op('>', c(2), c(2)), op('>=', c(2), c(2))], 'false true false true'],
+    ['comparisons of numbers one apart', [op('<', c(1), c(2)), op('<=', c(3), c(2)), op('>', c(3), c(2)), op('>=', c(1), c(2))], 'true false true false'],
+    ['strings compare as text: <', [op('<', c('a'), c('b')), op('<', c('b'), c('b')), op('<', c('b'), c('a'))], 'true false false'],
+    ['strings compare as text: <=', [op('<=', c('a'), c('b')), op('<=', c('b'), c('b')), op('<=', c('b'), c('a'))], 'true true false'],
+    ['strings compare as text: >', [op('>', c('a'), c('b')), op('>', c('b'), c('b')), op('>', c('b'), c('a'))], 'false false true'],
+    ['strings compare as text: >=', [op('>=', c('a'), c('b')), op('>=', c('b'), c('b')), op('>=', c('b'), c('a'))], 'false true true'],
+    ['idiv truncates fractions too', [op('idiv', c(7.5), c(2)), op('idiv', c(-7.5), c(2))], '3 -3'],
+    ['|| of two false values is false', [op('||', c(0), c('')), op('||', c([]), c(null))], 'false false'],
+    ['logic_answers prints the solutions of a 0/1 tensor', [call('logic_answers', c([0, 1, 1]), c(['x']), c([['a', 'b', 'c']]))], '  Found 2 solution(s)\n  Solution 1:\n    x = b\n  Solution 2:\n    x = c\n'],
+    ['a string repeats', [op('*', c('ab'), c(3)), op('*', c(2), c('x')), op('+', c('['), op('+', op('*', c('x'), c(0)), c(']')))], 'ababab xx []'],
+    ['len of a string repeated up to 2^24 characters', [call('len', op('*', c('ab'), c(2 ** 23)))], '16777216'],
+    ['+ with a string and a list', [op('+', c('n='), c([1, 2])), op('+', c([1]), c('!'))], 'n=[1, 2] [1]!'],
+    ['!= on lists', [op('!=', c([1, [2]]), list(c(1), c([2]))), op('!=', c([1, 2]), c([1, 3])), op('==', c([1, 2]), c([1, 3]))], 'false true false'],
+    // unary
+    ['! and neg', [op('!', c(0)), op('!', c('x')), op('neg', c(-3))], 'true false 3'],
+    ['int float str', [op('int', c('3.9')), op('int', c(-0.5)), op('float', c(true)), op('float', c(false)), op('float', c(' 2 ')), op('str', c(null)), call('str', c([1, 'a']))], '3 0 1 0 2 null [1, "a"]'],
+    // values as print shows them
+    ['nested lists, strings quoted inside', [c([['a'], 1.5, null, true, 'b'])], '[["a"], 1.5, null, true, "b"]'],
+    ['an empty list and an empty string', [c([]), c('')], '[] '],
+    // number functions
+    ['abs floor ceil', [call('abs', c(-2)), call('floor', c(-1.5)), call('ceil', c(-1.5)), call('floor', c(2.5)), call('ceil', c(2.5))], '2 -2 -1 2 3'],
+    ['round: halves away from zero, as Rust', [call('round', c(2.5)), call('round', c(-2.5)), call('round', c(1.4)), call('round', c(-1.6))], '3 -3 1 -2'],
+    ['min max', [call('min', c(3), c(1)), call('max', c(3), c(1)), call('min', c(-1), c(4)), call('max', c(-1), c(4))], '1 3 -1 4'],
+    ['cos sin tan at 0', [call('cos', c(0)), call('sin', c(0)), call('tan', c(0))], '1 0 0'],
+    // lists and strings
+    ['index from the end of a string', [idx(c('abc'), c(-3)), idx(c('abc'), c(2))], 'a c'],
+    ['concat of a list and a string shows the list', [call('concat', c([1]), c('a')), call('concat', c('a'), c([1]))], '[1]a a[1]'],
+    ['ids of one id or a list', [call('ids', c(5)), call('ids', c([1, 2])), call('ids', c([]))], '[5] [1, 2] []'],
+    ['string_length counts UTF-8 bytes', [call('string_length', c('héllo')), call('string_length', c('')), call('string_length', c('🦙'))], '6 0 4'],
+    ['string_substring counts characters', [call('string_substring', c('héllo'), c(1), c(3)), call('string_substring', c('ab'), c(1), c(5)), call('string_substring', c('🦙x'), c(1), c(1))], 'éll b x'],
+    ['string_substring from the end or of nothing', [op('+', c('<'), op('+', call('string_substring', c('ab'), c(2), c(1)), c('>'))), op('+', c('<'), op('+', call('string_substring', c('ab'), c(0), c(0)), c('>')))], '<> <>'],
+    ['select picks by truthiness', [call('select', c(0), c('a'), c('b')), call('select', c([1]), c('a'), c('b')), call('select', c([]), c('a'), c('b'))], 'b a b'],
+    ['env with a default, and without one', [call('env', c('NOPE'), c(3)), op('+', c('<'), op('+', call('env', c('NOPE')), c('>')))], '3 <>'],
+    ['assert and assert_eq return nothing when they hold', [call('assert', c(true), c(null), c('a.tl:1:1')), call('assert_eq', c(2), c(2), c('a.tl:1:1'))], 'null null'],
+  ];
+  for (const [name, exprs, expected] of evalCases) it(name, async () => assert.equal(await output([write(...exprs)]), expected));
+
+  it('tan(π/4) and sin(π/2) are 1, cos(π) is -1 (to 1e-12)', async () => {
+    const got = (await output([write(call('tan', c(Math.PI / 4)), call('sin', c(Math.PI / 2)), call('cos', c(Math.PI)))])).split(' ').map(Number);
+    for (const [x, want] of [[got[0], 1], [got[1], 1], [got[2], -1]]) assert.ok(Math.abs(x - want) < 1e-12, `${x} vs ${want}`);
+  });
+
+  it('print with no arguments prints only its end', async () => {
+    assert.equal(await output([{ k: 'print', args: [], end: '.' }]), '.');
+  });
+
+  it('if with a false condition runs the else branch; [] and "" are false, [0] is true', async () => {
+    const host = [c([]), c(''), c(0), c(null), c([0]), c('0')].map((cond) => if_(cond, [write(c('T'))], [write(c('F'))]));
+    assert.equal(await output(host), 'FFFFTT');
+  });
+
+  it('a for loop over fractional bounds steps by 1 from the start', async () => {
+    assert.equal(await output([for_('i', c(0.5), c(3), [write(v('i'), c(''))])]), '0.5 1.5 2.5 ');
+  });
+
+  it('a while loop around graph runs, with continue and break', async () => {
+    const f = fake({ sample: (n) => n });
+    const host = [let_('n', c(0)), { k: 'while', cond: op('<', v('n'), c(10)), body: [
+      set('n', op('+', v('n'), c(1))),
+      run(0, {}, [v('n')]),
+      if_(op('==', out(0, 0), c(1)), [CONTINUE]),
+      if_(op('==', out(0, 0), c(3)), [BREAK]),
+      write(out(0, 0)),
+    ] } as HostStmt, write(c('|'), v('n'))];
+    await runHost(host, f.env);
+    assert.equal(f.text(), '02| 4');
+  });
+
+  it('a for loop around a graph run stops at break', async () => {
+    const f = fake({ sample: (n) => n });
+    await runHost([for_('i', c(0), c(10), [run(0, {}, []), if_(op('==', out(0, 0), c(2)), [BREAK]), write(out(0, 0))])], f.env);
+    assert.equal(f.text(), '01');
+    assert.equal(f.runs.length, 3);
+  });
+
+  it('a long for loop can be stopped while it runs', async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 0);
+    const spin = [let_('n', c(0)), for_('i', c(0), c(1e9), [set('n', v('i'))])];
+    await assert.rejects(runHost(spin, fake({ signal: stop.signal }).env), StoppedError);
+  });
+
+  it('a StoppedError says "stopped" and names itself', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    await assert.rejects(runHost([write(c('x'))], fake({ signal: stop.signal }).env), (e: Error) => {
+      assert.deepEqual([e instanceof StoppedError, e.name, e.message], [true, 'StoppedError', 'stopped']);
+      return true;
+    });
+  });
+
+  it('a break after a graph run inside an if leaves the loop (the flow comes back through a promise)', async () => {
+    const f = fake({ sample: () => 0 });
+    await runHost([for_('i', c(0), c(3), [if_(op('==', v('i'), c(1)), [run(0, {}, []), BREAK]), write(v('i'))])], f.env);
+    assert.equal(f.text(), '0');
+  });
+
+  it('a continue after a graph run inside an if skips the rest of the body', async () => {
+    const f = fake({ sample: () => 0 });
+    await runHost([for_('i', c(0), c(3), [if_(op('==', v('i'), c(1)), [run(0, {}, []), CONTINUE]), write(v('i'))])], f.env);
+    assert.equal(f.text(), '02');
+  });
+
+  // A loop yields to the event loop after every 65536th iteration, not before: a timer set before the
+  // program runs fires in that yield, so of 65537 iterations only the last sees it (random() says so).
+  const yields: [string, (body: HostStmt[]) => HostStmt[]][] = [
+    ['for', (body) => [for_('i', c(0), c(65537), body)]],
+    ['while', (body) => [let_('i', c(0)), { k: 'while', cond: op('<', v('i'), c(65537)), body: [...body, set('i', op('+', v('i'), c(1)))] } as HostStmt]],
+  ];
+  for (const [kind, loop] of yields) {
+    it(`a ${kind} loop yields to the event loop after its 65536th iteration`, async () => {
+      let fired = false;
+      setTimeout(() => (fired = true), 0);
+      const host = [let_('seen', c(0)), ...loop([set('seen', op('+', v('seen'), call('random')))]), write(v('seen'))];
+      assert.equal(await output(host, { random: () => (fired ? 1 : 0) }), '1');
+    });
+  }
+
+  it('an aborted signal stops the program before its first statement', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const f = fake({ signal: stop.signal });
+    await assert.rejects(runHost([write(c('x'))], f.env), StoppedError);
+    assert.equal(f.text(), '');
+  });
+
+  describe('graph runs: sizes and inputs', () => {
+    it('sizes may be 0; inputs: numbers, true as 1, false as 0, lists of numbers, tensors', async () => {
+      const t = tensor([2, 3]);
+      const f = fake({ sample: () => t });
+      await runHost([run(0, {}, []), run(1, { seq: c(0), n: c(3) }, [c(2.5), c(true), c(false), c([1, 2]), out(0, 0), c([])])], f.env);
+      assert.deepEqual(f.runs[1], { graph: 1, dims: { seq: 0, n: 3 }, inputs: [2.5, 1, 0, [1, 2], t, []] });
+    });
+
+    const bad: [string, Record<string, HostExpr>, HostExpr[], RegExp][] = [
+      ['a size given as a string', { seq: c('3') }, [], /^graph 0: its size seq must be a whole number, got the string "3"$/],
+      ['a fractional size', { n: c(1.5) }, [], /^graph 0: its size n must be a whole number, got the number 1\.5$/],
+      ['a list with a string in it as an input', {}, [c(1), c([1, 'x'])], /^graph 0: input 1 must be a number or a list of token ids, got a list of 2$/],
+      ['nothing as an input', {}, [c(null)], /^graph 0: input 0 must be a number or a list of token ids, got nothing$/],
+    ];
+    for (const [name, dims, inputs, message] of bad) it(name, () => rejects([run(0, dims, inputs)], message));
+  });
+
+  describe('tensors on the host', () => {
+    const t = tensor([4, 2]);
+    const cases: [string, HostExpr[], string][] = [
+      ['print shows a tensor by its shape', [out(0, 0)], '<tensor [4, 2]>'],
+      ['len is its leading dim', [call('len', out(0, 0))], '4'],
+      ['dim gives any dim', [call('dim', out(0, 0), c(1)), call('dim', out(0, 0), c(0))], '2 4'],
+    ];
+    for (const [name, exprs, expected] of cases) {
+      it(name, async () => assert.equal(await output([run(0, {}, []), write(...exprs)], { sample: () => t }), expected));
+    }
+    it('len of a scalar tensor is 1', async () => {
+      assert.equal(await output([run(0, {}, []), write(call('len', out(0, 0)))], { sample: () => tensor([]) }), '1');
+    });
+    it('errors describe a tensor by its shape', () =>
+      rejects([run(0, {}, []), write(op('-', out(0, 0), c('a')))], /operator - does not apply to a tensor of shape \[4, 2\] and the string "a"/, { sample: () => t }));
+  });
+
+  describe('errors: program -> message', () => {
+    const cases: [string, HostExpr, RegExp][] = [
+      ['idiv by zero', op('idiv', c(1), c(0)), /^division by zero: 1 \/ 0$/],
+      ['% by zero', op('%', c(5), c(0)), /^division by zero: 5 % 0$/],
+      ['div_auto of a whole number by zero', op('div_auto', c(4), c(0)), /^division by zero: 4 \/ 0$/],
+      ['arithmetic on lists', op('-', c([1]), c([1])), /^operator - does not apply to a list of 1 and a list of 1$/],
+      ['a string compared to a number', op('<', c('a'), c(1)), /^operator < does not apply to the string "a" and the number 1$/],
+      ['a string and a list with -', op('-', c('a'), c([])), /^operator - does not apply to the string "a" and a list of 0$/],
+      ['a boolean and nothing', op('*', c(true), c(null)), /^operator \* does not apply to the boolean true and nothing$/],
+      ['a string repeated a fractional number of times', op('*', c('ab'), c(1.5)), /^operator \* does not apply to the string "ab" and the number 1\.5 \(a string repeats a whole number of times, 0 or more\)$/],
+      ['a string repeated -1 times', op('*', c(-1), c('ab')), /^operator \* does not apply to the number -1 and the string "ab" \(a string/],
+      ['a string times a string', op('*', c('a'), c('b')), /^operator \* does not apply to the string "a" and the string "b" \(a string/],
+      ['a string repeated past 2^24 characters', op('*', c('ab'), c(2 ** 23 + 1)), /^operator \* does not apply to the string "ab" and the number 8388609/],
+      ['a long string is cut at 40 characters', op('-', c('x'.repeat(41)), c(1)), new RegExp(`^operator - does not apply to the string "${'x'.repeat(40)}…" and the number 1$`)],
+      ['a 40-character string is shown whole', op('-', c('x'.repeat(40)), c(1)), new RegExp(`^operator - does not apply to the string "${'x'.repeat(40)}" and the number 1$`)],
+      ['neg of a string', op('neg', c('a')), /^operator - does not apply to the string "a"$/],
+      ['an unknown unary operator', op('~', c(1)), /^operator ~ does not apply to the number 1$/],
+      ['float of an empty string', op('float', c('  ')), /^float: cannot make a number of the string " {2}"$/],
+      ['float of Infinity', op('float', c('Infinity')), /^float: cannot make a number of the string "Infinity"$/],
+      ['int of nothing', op('int', c(null)), /^int: cannot make a number of nothing$/],
+      ['int of a list', op('int', c([1])), /^int: cannot make a number of a list of 1$/],
+      ['indexing a number', idx(c(5), c(0)), /^cannot index the number 5$/],
+      ['an index that is a string', idx(c([1]), c('0')), /^an index must be a whole number, got the string "0"$/],
+      ['an index past the start from the end', idx(c([1, 2]), c(-3)), /^index -3 is out of range for a list of 2$/],
+      ['len of a number', call('len', c(5)), /^len: expected a list or a string, got the number 5$/],
+      ['ids of a string', call('ids', c('x')), /^embedding: expected a list, got the string "x"$/],
+      ['ids with a negative id', call('ids', c([1, -1])), /^embedding: expected a token id, got the number -1$/],
+      ['ids with a fractional id', call('ids', c([0.5])), /^embedding: expected a token id, got the number 0\.5$/],
+      ['dim of a number', call('dim', c(5), c(0)), /^dim: expected a tensor, got the number 5$/],
+      ['env of a number', call('env', c(5)), /^env: the name must be a string, got the number 5$/],
+      ['abs of a string', call('abs', c('x')), /^abs: expected a number, got the string "x"$/],
+      ['max of a number and nothing', call('max', c(1), c(null)), /^max: expected a number, got nothing$/],
+      ['string_length of a number', call('string_length', c(5)), /^string_length: the argument must be a string, got the number 5$/],
+      ['string_substring of a number', call('string_substring', c(5), c(0), c(1)), /^string_substring: the text must be a string, got the number 5$/],
+      ['string_substring from -1', call('string_substring', c('ab'), c(-1), c(1)), /^string_substring: the start must be a whole number >= 0, got the number -1$/],
+      ['string_substring of a fractional length', call('string_substring', c('ab'), c(0), c(1.5)), /^string_substring: the length must be a whole number >= 0, got the number 1\.5$/],
+      ['string_substring of a negative length', call('string_substring', c('ab'), c(0), c(-1)), /^string_substring: the length must be a whole number >= 0, got the number -1$/],
+      ['string_substring of a string length', call('string_substring', c('ab'), c('0'), c(1)), /^string_substring: the start must be a whole number >= 0, got the string "0"$/],
+      ['detokenize with something else than a tokenizer', call('detokenize', c(1), c([1]), c(false)), /^detokenize: expected a tokenizer \(load_tokenizer\(model\) or load_tokenizer\("tokenizer\.json"\)\), got the number 1$/],
+      ['token_text of a list', call('token_text', c([1]), c(1)), /^token_text: expected a tokenizer .*, got a list of 1$/],
+      ['load_tokenizer of a number', call('load_tokenizer', c(1)), /^load_tokenizer: the path must be a string, got the number 1$/],
+      ['len of nothing at all', call('len'), /^len: expected a list or a string, got nothing$/],
+      ['tokenize of nothing', call('tokenize', c(null), c('a')), /^tokenize: expected a tokenizer .*, got nothing$/],
+      ['tokenize with a tensor for the tokenizer', call('tokenize', out(0, 0), c('a')), /^tokenize: expected a tokenizer .*, got a tensor of shape \[2\]$/],
+      ['arg() with a name that is no string', call('arg', c(5), c(1)), /^arg: the name must be a string, got the number 5$/],
+      ['assert of false, with its place and message', call('assert', c(false), c('bad'), c('a.tl:2:3')), /^a\.tl:2:3: assertion failed: bad$/],
+    ];
+    for (const [name, e, message] of cases) it(name, () => rejects([run(0, {}, []), write(e)], message, { sample: () => tensor([2]) }));
+
+    it('a loop bound that is NaN', () => rejects([for_('i', c(0), c(NaN), [])], /^a loop bound must be a number, got the number NaN$/));
+    it('a loop start that is nothing', () => rejects([for_('i', c(null), c(3), [])], /^a loop bound must be a number, got nothing$/));
+
+    it('assigning a variable before defining it, or reading it, is an error naming it', async () => {
+      await assert.rejects(runHost([set('x', c(1))], fake().env), /^Error: host program: 'x' is assigned before it is defined$/);
+      await assert.rejects(runHost([write(v('y'))], fake().env), /^Error: host program: 'y' is read before it is defined$/);
+    });
+  });
+
+  describe('print_top_k text', () => {
+    const title = (k: number) => `      Top ${k} logits:`;
+    const cases: [string, number | number[], number, string[]][] = [
+      ['largest first, equal values in index order', [0.5, 2, -1, 2], 3, [title(3), '        [    1] =     2.0000', '        [    3] =     2.0000', '        [    0] =     0.5000']],
+      ['infinities and a negative zero', [-Infinity, -0, Infinity, -2], 4, [title(4), '        [    2] =        inf', '        [    1] =    -0.0000', '        [    3] =    -2.0000', '        [    0] =       -inf']],
+      ['NaN', [NaN], 1, [title(1), '        [    0] =        NaN']],
+      ['an index of six digits, a value of eleven characters', [...new Array(123456).fill(0), 123456.5], 1, [title(1), '        [123456] = 123456.5000']],
+      ['one number', 7, 2, [title(2), '        [    0] =     7.0000']],
+      ['k = 0: the title alone', [1, 2], 0, [title(0)]],
+    ];
+    for (const [name, values, k, lines] of cases) it(name, () => assert.equal(topKText(values, k), lines.join('\n')));
+
+    const bad: [string, unknown, unknown, RegExp][] = [
+      ['a string for the values', 'x', 1, /^print_top_k: expected a tensor, got the string "x"$/],
+      ['a string among the values', [1, 'a'], 1, /^print_top_k: expected a tensor, got a list of 2$/],
+      ['a negative k', [1], -1, /^print_top_k: k must be a whole number >= 0, got the number -1$/],
+      ['a fractional k', [1], 1.5, /^print_top_k: k must be a whole number >= 0, got the number 1\.5$/],
+      ['a string k', [1], '1', /^print_top_k: k must be a whole number >= 0, got the string "1"$/],
+    ];
+    for (const [name, values, k, message] of bad) {
+      it(`${name} is an error`, () => assert.throws(() => topKText(values as number[], k as number), (e: Error) => e instanceof TlcError && message.test(e.message)));
+    }
+
+    it('through the host function', async () => assert.equal(await output([write(call('top_k_text', c([1, 3]), c(1)))]), `${title(1)}\n        [    1] =     3.0000`));
+  });
+
+  describe('run-time arguments, coerced', () => {
+    const cases: [string, HostExpr, Record<string, HostValue>, string][] = [
+      ['spaces around a number', arg('n', 1), { n: ' 12 ' }, '12'],
+      ['yes and no, any case, spaces around', list(arg('a', false), arg('b', true), arg('c', false), arg('d', true)), { a: ' YES ', b: 'No', c: '1', d: 'false' }, '[true, false, true, false]'],
+      ['a list default given JSON', arg('xs', []), { xs: '["a", 2]' }, '["a", 2]'],
+      ['a null default takes the string', arg('s', null), { s: '5' }, '5'],
+      ['arg() called at run time with its default computed', call('arg', c('n'), op('+', c(1), c(2))), {}, '3'],
+      ['arg() called at run time, given', call('arg', c('n'), c(3)), { n: '7' }, '7'],
+    ];
+    for (const [name, e, args, expected] of cases) {
+      it(name, async () => {
+        const f = fake({ args });
+        await runHost([write(e)], f.env);
+        assert.equal(f.text(), expected);
+      });
+    }
+    const bad: [HostValue, string, RegExp][] = [
+      [1, '  ', /^arg x: expected a number \(its default is 1\), got " {2}"$/],
+      [1, 'Infinity', /^arg x: expected a number \(its default is 1\), got "Infinity"$/],
+      [false, '2', /^arg x: expected true or false \(its default is false\), got "2"$/],
+      [[1], '{"a": 1}', /^arg x: expected a list like \[1, 2, 3\] \(its default is \[1\]\), got "\{\\"a\\": 1\}"$/],
+    ];
+    for (const [dflt, given, message] of bad) {
+      it(`${JSON.stringify(given)} for a default of ${JSON.stringify(dflt)} is an error`, () => rejects([write(arg('x', dflt))], message, { args: { x: given } }));
+    }
+  });
+
+  describe('tokenizers (a hand-made SentencePiece vocabulary)', () => {
+    const tok = v('tok');
+    const withTok = (...stmts: HostStmt[]): HostStmt[] => [let_('tok', call('model_tokenizer')), ...stmts];
+
+    it('tokenize: BOS by default (null), or as told; special tokens in the text are parsed', async () => {
+      const host = withTok(write(call('tokenize', tok, c('a'), c(null)), call('tokenize', tok, c('a'), c(true)), call('tokenize', tok, c('a'), c(false)), call('tokenize', tok, c('a</s>'), c(0))));
+      assert.equal(await output(host, { tokenizer: handTok }), '[1, 8] [1, 8] [8] [8, 2]');
+    });
+
+    it('detokenize keeps or skips special tokens', async () => {
+      const host = withTok(write(call('detokenize', tok, c([1, 8, 2]), c(false)), c('|'), call('detokenize', tok, c([1, 8, 2]), c(true)), c('|'), call('detokenize', tok, c([1, 8, 2]))));
+      assert.equal(await output(host, { tokenizer: handTok }), '<s> a</s> |  a | <s> a</s>');
+    });
+
+    it('tokenize without its third argument adds BOS', async () => {
+      assert.equal(await output(withTok(write(call('tokenize', tok, c('a')))), { tokenizer: handTok }), '[1, 8]');
+    });
+
+    it('tokenize of something that is no text', () =>
+      rejects(withTok(write(call('tokenize', tok, c(5), c(null)))), /^tokenize: the text must be a string, got the number 5$/, { tokenizer: handTok }));
+
+    it('a statement that loads a tokenizer in one of its expressions loads it first', async () => {
+      const f = fake({ loadTokenizer: async () => handTok() });
+      await runHost([write(c('x'), call('tokenize', call('load_tokenizer', c('t.json')), c('a'), c(false)))], f.env);
+      assert.equal(f.text(), 'x [8]');
+    });
+
+    it('the model tokenizer is asked for once', async () => {
+      let calls = 0;
+      const host = [write(call('tokenize', call('model_tokenizer'), c('a'), c(false))), write(call('tokenize', call('model_tokenizer'), c('b'), c(false)))];
+      assert.equal(await output(host, { tokenizer: () => (calls++, handTok()) }), '[8][5, 7]');
+      assert.equal(calls, 1);
+    });
+
+    it('print shows a tokenizer by its kind', async () => {
+      assert.equal(await output([write(call('model_tokenizer'))], { tokenizer: handTok }), '<spm tokenizer>');
+    });
+
+    it('errors describe a tokenizer as such', () =>
+      rejects([write(op('-', call('model_tokenizer'), c(1)))], /^operator - does not apply to a tokenizer and the number 1$/, { tokenizer: handTok }));
+
+    it('load_tokenizer loads each path once, another path again', async () => {
+      const loads: string[] = [];
+      const host = [for_('i', c(0), c(2), [write(call('tokenize', call('load_tokenizer', c('a.json')), c('a'), c(false)), call('tokenize', call('load_tokenizer', c('b.json')), c('b'), c(false)))])];
+      const f = fake({ loadTokenizer: async (p) => (loads.push(p), handTok()) });
+      await runHost(host, f.env);
+      assert.equal(f.text(), '[8] [5, 7][8] [5, 7]');
+      assert.deepEqual(loads, ['a.json', 'b.json']);
+    });
+
+    // [ids, what token_text gives for each]: '▁a' (8), the bytes of é (3, 4), 'a' (6)
+    const streams: [string, number[], string[]][] = [
+      ['a leading space kept, a 2-byte character held back until whole', [8, 3, 4, 6], [' a', '', 'é', 'a']],
+      ['control tokens show nothing', [1, 6, 2], ['', 'a', '']],
+      ['a byte-order mark is text like any other, first or not', [9, 9], ['\uFEFF', '\uFEFF']],
+      ['id 0 (<unk>) is a token id', [0, 6], ['', 'a']],
+    ];
+    for (const [name, ids, expected] of streams) {
+      it(`token_text streams: ${name}`, async () => {
+        const host = withTok(...ids.map((id) => ({ k: 'print', args: [call('token_text', tok, c(id))], end: '|' }) as HostStmt));
+        assert.equal(await output(host, { tokenizer: handTok }), expected.map((x) => `${x}|`).join(''));
+        // A tokenizer that offers only decode() streams the same pieces here.
+        assert.equal(await output(host, { tokenizer: () => textOnly(handTok()) }), expected.map((x) => `${x}|`).join(''));
+      });
+    }
+
+    it('token_text streams each token\'s own bytes through a UTF-8 decoder: a byte that cannot go on is U+FFFD at once', async () => {
+      const host = withTok(...[3, 3, 3, 3].map((id) => ({ k: 'print', args: [call('token_text', tok, c(id))], end: '|' }) as HostStmt));
+      assert.equal(await output(host, { tokenizer: handTok }), '|\uFFFD|\uFFFD|\uFFFD|');
+    });
+
+    // The text-only stream: decode after the tokens shown last (or BOS), keep what that adds.
+    const textStreams: [string, Partial<Tokenizer>, number[], string[]][] = [
+      ['four lone bytes that never make a character come out as they are, and so does the next', {}, [3, 3, 3, 3, 4], ['', '', '', '\uFFFD'.repeat(4), '\uFFFD']],
+      ['without BOS the first token is decoded alone (SentencePiece drops its space)', { bos: -1 }, [8, 8], ['a', ' a']],
+      ['a BOS of id 0 is context like any other', { bos: 0 }, [8], [' a']],
+    ];
+    for (const [name, over, ids, expected] of textStreams) {
+      it(`token_text, text-only tokenizer: ${name}`, async () => {
+        const host = withTok(...ids.map((id) => ({ k: 'print', args: [call('token_text', tok, c(id))], end: '|' }) as HostStmt));
+        assert.equal(await output(host, { tokenizer: () => ({ ...textOnly(handTok()), ...over }) }), expected.map((x) => `${x}|`).join(''));
+      });
+    }
+
+    it('token_text of something that is no token id', () =>
+      rejects(withTok(write(call('token_text', tok, c(-1)))), /^token_text: expected a token id, got the number -1$/, { tokenizer: handTok }));
+
+    const template = "{{ bos_token }}|{% for m in messages %}{{ m['role'] }}:{{ m['content'] }}|{% endfor %}{{ eos_token }}";
+    const chats: [string, HostExpr, Partial<HostEnv>, string][] = [
+      ['no system message (null)', call('chat_prompt', tok, c('Hi'), c(null)), { chatTemplate: template }, '<s>|user:Hi|</s>'],
+      ['a system message', call('chat_prompt', tok, c('Hi'), c('Sys')), { chatTemplate: template }, '<s>|system:Sys|user:Hi|</s>'],
+      ['the tokenizer’s own template comes first', call('chat_prompt', tok, c('Hi'), c('')), { chatTemplate: 'env', tokenizer: () => Object.assign(handTok(), { chatTemplate: template }) }, '<s>|user:Hi|</s>'],
+      ['a tokenizer without BOS and without decodePiece', call('chat_prompt', tok, c('Hi'), c('')), { chatTemplate: template, tokenizer: () => ({ ...textOnly(handTok()), bos: -1 }) }, '|user:Hi|</s>'],
+      ['a BOS of id 0 is a BOS', call('chat_prompt', tok, c('Hi'), c('')), { chatTemplate: template, tokenizer: () => ({ ...textOnly(handTok()), bos: 0 }) }, '<unk>|user:Hi|</s>'],
+    ];
+    for (const [name, e, env, expected] of chats) {
+      it(`chat_prompt: ${name}`, async () => assert.equal(await output(withTok(write(e), write(e)), { tokenizer: handTok, ...env }), expected + expected));
+    }
+
+    it('chat_prompt with a user message that is no string', () =>
+      rejects(withTok(write(call('chat_prompt', tok, c(1), c('')))), /^chat_prompt: the user message must be a string, got the number 1$/, { tokenizer: handTok, chatTemplate: template }));
+    it('chat_prompt with a system message that is no string', () =>
+      rejects(withTok(write(call('chat_prompt', tok, c('Hi'), c(1)))), /^chat_prompt: the system message must be a string, got the number 1$/, { tokenizer: handTok, chatTemplate: template }));
+  });
+});

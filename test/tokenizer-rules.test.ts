@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { tokenizerFromGguf, TokenStream, TokenizerError, type Tokenizer } from '../runtime/tokenizer/index.ts';
 import { preTokenizer, splitWords } from '../runtime/tokenizer/pretokenize.ts';
-import { TokenType as T } from '../runtime/tokenizer/vocab.ts';
+import { bpePiece } from '../runtime/tokenizer/bpe.ts';
+import { spmEncode } from '../runtime/tokenizer/spm.ts';
+import { TokenType as T, Vocab } from '../runtime/tokenizer/vocab.ts';
 
 /** A SentencePiece model from [piece, score, type] rows; ids are row numbers. */
 function spm(rows: [string, number?, number?][], extra: Record<string, unknown> = {}): Tokenizer {
@@ -54,6 +56,44 @@ describe('tokenizer rules: SentencePiece', () => {
 
   it('a character without byte tokens becomes <unk>', () => {
     assert.deepEqual(pieces(tok, rows, 'x', { addSpacePrefix: false }), ['<unk>']);
+  });
+
+  // One symbol per code point: U+FFFF is one UTF-16 unit, U+10000 two (a surrogate pair), and neither
+  // takes the 'a' after it along. Neither is a piece, and their UTF-8 bytes have no byte tokens: <unk>.
+  const codePoints: [string, string, string[]][] = [
+    ['the last one-unit code point', '\uFFFFa', ['<unk>', 'a']],
+    ['the first two-unit code point', '\u{10000}a', ['<unk>', 'a']],
+    ['a lone surrogate (U+FFFD on its way to UTF-8)', '\uD800a', ['<unk>', 'a']],
+  ];
+  for (const [what, text, expected] of codePoints) {
+    it(`symbols are code points: ${what}: ${JSON.stringify(text)} -> ${expected.join(' ')}`, () => {
+      assert.deepEqual(pieces(tok, rows, text, { addSpacePrefix: false }), expected);
+    });
+  }
+
+  // Byte fallback takes all the bytes of a character or none: é is C3 A9.
+  const fallbacks: [string, [string, number?, number?][], string[]][] = [
+    ['only <0xC3>: one missing byte token makes the character <unk>', [['<unk>', 0, T.UNKNOWN], ['<0xC3>', 0, T.BYTE], ['a']], ['<unk>']],
+    ['byte tokens at ids 0 and 1 are byte tokens like any other', [['<0xC3>', 0, T.BYTE], ['<0xA9>', 0, T.BYTE], ['<unk>', 0, T.UNKNOWN]], ['<0xC3>', '<0xA9>']],
+  ];
+  for (const [what, r, expected] of fallbacks) {
+    it(`byte fallback: ${what}`, () => {
+      assert.deepEqual(pieces(spm(r, { 'tokenizer.ggml.unknown_token_id': r.findIndex((x) => x[0] === '<unk>') }), r, 'é', { addSpacePrefix: false }), expected);
+    });
+  }
+
+  it('a vocabulary without byte tokens and without <unk> (here: no tokens at all) cannot tokenize a character: a TokenizerError', () => {
+    const empty = spm([], { 'tokenizer.ggml.add_bos_token': false });
+    assert.equal(empty.unk, undefined);
+    assert.throws(() => empty.encode('x', { addSpacePrefix: false }), (e: Error) =>
+      e instanceof TokenizerError && e.message === 'GGUF: cannot tokenize "x": the vocabulary has neither byte tokens for it nor an unknown token.');
+  });
+
+  it('spmEncode of no text appends nothing', () => {
+    const vocab = new Vocab({ 'tokenizer.ggml.tokens': ['a'] }, { bos: -1, eos: -1, unk: 0, addBos: false, addSpacePrefix: false });
+    const out = [7];
+    spmEncode(vocab, '', out);
+    assert.deepEqual(out, [7]);
   });
 
   it('BOS comes first by default, EOS only when asked', () => {
@@ -125,6 +165,54 @@ describe('tokenizer rules: byte-level BPE', () => {
     };
     assert.deepEqual(abc(['a b', 'b c']), ['ab', 'c']);
     assert.deepEqual(abc(['b c', 'a b']), ['a', 'bc']);
+    // A merge listed twice keeps its first rank (0 here, not 2).
+    assert.deepEqual(abc(['a b', 'b c', 'a b']), ['ab', 'c']);
+  });
+
+  /** A byte-level BPE tokenizer on the given tokens and merges: encode(text) as token texts. */
+  const small = (toks: string[], merges: string[], pre = 'gpt-2') => {
+    const t = tokenizerFromGguf({ 'tokenizer.ggml.model': 'gpt2', 'tokenizer.ggml.pre': pre, 'tokenizer.ggml.tokens': toks, 'tokenizer.ggml.merges': merges, 'tokenizer.ggml.add_bos_token': false });
+    return (text: string) => t.encode(text, { addBos: false }).map((id) => toks[id]);
+  };
+
+  it('llama3 takes a word that is a token as it is (ignore_merges); gpt-2 merges it', () => {
+    const toks = ['a', 'b', 'ab'];
+    assert.deepEqual(small(toks, [], 'gpt-2')('ab'), ['a', 'b']);
+    assert.deepEqual(small(toks, [], 'llama3')('ab'), ['ab']);
+  });
+
+  // A merged symbol that is no token: llama.cpp looks up each of its bytes alone, so only ASCII ones
+  // come out ('é' is the byte characters Ã ©, two non-ASCII characters, and is dropped).
+  const leftovers: [string, string, string[]][] = [
+    ['its ASCII characters one by one', 'ab', ['a', 'b']],
+    ['nothing for its non-ASCII characters', 'é', []],
+    ['both in one word', 'abé', ['a', 'b']],
+  ];
+  for (const [what, input, expected] of leftovers) {
+    it(`a merged symbol that is no token gives ${what}: ${JSON.stringify(input)} -> ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(small(['a', 'b', 'Ã', '©'], ['a b', 'Ã ©'])(input), expected);
+    });
+  }
+
+  // GPT-2's byte table: printable Latin-1 characters are their own byte; the 68 others (0x00-0x20,
+  // 0x7F-0xA0, 0xAD) are U+0100.. in byte order, so U+0100 + 33 + 34 = U+0143 is 0xAD, the last.
+  const byteChars: [string, number][] = [
+    ['!', 0x21], ['~', 0x7e], ['¡', 0xa1], ['¬', 0xac], ['®', 0xae], ['ÿ', 0xff],
+    ['\u0100', 0x00], ['\u0120', 0x20], ['\u0121', 0x7f], ['\u0142', 0xa0], ['\u0143', 0xad],
+  ];
+  for (const [c, byte] of byteChars) {
+    it(`the byte character ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}) is byte 0x${byte.toString(16)}`, () => {
+      assert.deepEqual([...bpePiece(c)], [byte]);
+    });
+  }
+
+  it('a character outside the byte table decodes as llama.cpp marks it: [UNK_BYTE_0x<its UTF-8>, the token text]', () => {
+    // U+0144 (UTF-8 C5 84) is the first character past the table.
+    assert.equal(new TextDecoder().decode(bpePiece('a\u0144')), 'a[UNK_BYTE_0xc584a\u0144]');
+  });
+
+  it('encodes a byte through its byte character: "®" is C2 AE, "Â®"', () => {
+    assert.deepEqual(small(['Â', '®', 'Â®'], ['Â ®'])('®'), ['Â®']);
   });
 
   it('cleans " ," to "," when decoding for gpt-2, not for deepseek', () => {
@@ -163,6 +251,7 @@ describe('tokenizer rules: errors', () => {
     ['too few scores', { 'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.tokens': ['a', 'b'], 'tokenizer.ggml.scores': [0] }, /scores should be 2 numbers/],
     ['an unknown pre-tokenizer', { 'tokenizer.ggml.model': 'gpt2', 'tokenizer.ggml.pre': 'qwen9', 'tokenizer.ggml.tokens': ['a'] }, /pre = 'qwen9'/],
     ['BPE without merges', { 'tokenizer.ggml.model': 'gpt2', 'tokenizer.ggml.tokens': ['a'] }, /merges is missing/],
+    ['BPE merges that are not all strings', { 'tokenizer.ggml.model': 'gpt2', 'tokenizer.ggml.tokens': ['a'], 'tokenizer.ggml.merges': ['a b', 7] }, /merges is missing or not an array of strings/],
   ];
   for (const [what, md, message] of cases) {
     it(`${what}: a TokenizerError that says so`, () => {
