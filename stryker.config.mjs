@@ -26,6 +26,12 @@ export const MODULES = {
       'compiler/passes/fuse-linear.ts', 'compiler/passes/graph-utils.ts', 'compiler/passes/kv-cache.ts'],
     spec: ['test/passes.test.ts', 'test/lower.test.ts'],
   },
+  // Leaves of the lowering (compiler/lower/): number types, indexing and slicing, operators. The rest
+  // of compiler/lower is reached only through whole programs, too slow to mutate here.
+  lower: {
+    mutate: ['compiler/lower/numbers.ts', 'compiler/lower/slicing.ts', 'compiler/lower/operators.ts'],
+    spec: ['test/lower-values.test.ts', 'test/lower.test.ts', 'test/frontend/examples.test.ts'],
+  },
 };
 
 const name = process.env.TLC_MUTATE_MODULE;

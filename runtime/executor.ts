@@ -469,19 +469,21 @@ export class GraphExecutor {
     profiled?.profiler.submitted();
     const err = await device.popErrorScope();
     if (err) throw new DeviceError(`${this.graph.name}: ${err.message}`);
+    // Only outputs the host reads wait for the GPU; later submissions see kept values in queue order.
+    // (A tensor with no elements reads as an empty list, with nothing to map.)
+    let data = new ArrayBuffer(0);
     if (total > 0) {
-      // Only outputs the host reads wait for the GPU; later submissions see kept values in queue order.
       await this.staging!.mapAsync(GPUMapMode.READ, 0, align(total, 4));
-      const data = this.staging!.getMappedRange(0, align(total, 4)).slice(0);
+      data = this.staging!.getMappedRange(0, align(total, 4)).slice(0);
       this.staging!.unmap();
-      let off = 0;
-      reads.forEach((r) => {
-        const count = r.bytes / 4;
-        const arr = r.dtype === 'u32' ? new Uint32Array(data, off, count) : new Float32Array(data, off, count);
-        values[r.output] = r.element ? arr[0] : Array.from(arr);
-        off += r.bytes;
-      });
     }
+    let off = 0;
+    reads.forEach((r) => {
+      const count = r.bytes / 4;
+      const arr = r.dtype === 'u32' ? new Uint32Array(data, off, count) : new Float32Array(data, off, count);
+      values[r.output] = r.element ? arr[0] : Array.from(arr);
+      off += r.bytes;
+    });
     this.values = values;
   }
 

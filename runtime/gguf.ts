@@ -83,7 +83,7 @@ export function assertSupported(file: GgufFile, info: GgufTensorInfo): void {
 export async function readGguf(source: ByteSource): Promise<GgufFile> {
   const where = source.name;
   const head = await source.read(0, 4);
-  if (head.length < 4 || String.fromCharCode(...head) !== 'GGUF') {
+  if (String.fromCharCode(...head) !== 'GGUF') { // a shorter head is not "GGUF" either
     const what = source.size === 0 ? 'it is empty' : `it starts with ${JSON.stringify(String.fromCharCode(...head))}`;
     throw new GgufError(`${where}: not a GGUF file (${what}, not "GGUF").`);
   }

@@ -235,8 +235,10 @@ class Interpreter {
         throw new TlcError(`dim: expected a tensor, got ${describe(a[0])}`);
       case 'env':
         return this.env.env(text(a[0], fn, 'the name')) ?? (a.length > 1 ? a[1] : '');
-      case 'arg': // arg(name, default) whose default is known only at run time
-        return argValue(text(a[0], fn, 'the name'), this.env.args[text(a[0], fn, 'the name')], a[1] as HostValue);
+      case 'arg': { // arg(name, default) whose default is known only at run time
+        const name = text(a[0], fn, 'the name');
+        return argValue(name, this.env.args[name], a[1] as HostValue);
+      }
       case 'select': // `if c then a else b` on run-time values
         return truthy(a[0] as HostValue) ? a[1] : a[2];
       case 'random':

@@ -262,8 +262,9 @@ function quantizeQ4K(x: Float32Array, out: DataView, o: number): void {
 /**
  * Least-squares fit of x ≈ scale * L - min with integer L in [0, nmax], trying a few grid
  * spacings around (max - min) / nmax and keeping the best. Returns [scale, min], both >= 0.
+ * (Exported for test/quant.test.ts, which checks it against test/reference/kquant-fit.ts.)
  */
-function fitAffine(x: Float32Array, nmax: number): [number, number] {
+export function fitAffine(x: Float32Array, nmax: number): [number, number] {
   let lo = Math.min(0, ...x);
   const hi = Math.max(...x);
   if (hi === lo) return [0, -lo];
@@ -327,8 +328,8 @@ function quantizeQ6K(x: Float32Array, out: DataView, o: number): void {
   }
 }
 
-/** Least-squares scale for x ≈ scale * L, L in [-nmax, nmax - 1], over a few grid spacings. */
-function fitSymmetric(x: Float32Array, nmax: number): number {
+/** Least-squares scale for x ≈ scale * L, L in [-nmax, nmax - 1], over a few grid spacings (exported for tests). */
+export function fitSymmetric(x: Float32Array, nmax: number): number {
   let max = 0;
   for (const v of x) if (Math.abs(v) > Math.abs(max)) max = v;
   if (max === 0) return 0;

@@ -91,6 +91,9 @@ const BUILTIN_CASES: Case[] = [
       'print(scatter(f32::zeros([4]), 0, [1.0, 1.0, 3.0], [5.0, 6.0, 7.0]), scatter(f32::zeros([4, 2]), 0, f32::arange(1, 3), f32::ones([2, 2])))',
     out: ['[0, 8, 0, 0, 7, 0] [0, 2, 3, 0, 6, 0]', '[0, 6, 0, 7] [0, 0, 1, 1, 1, 1, 0, 0]'],
   },
+  // (the first alone: a graph run whose only read is empty)
+  { name: 'an empty slice reads back as an empty list', body: 'let t = [[1.0, 2.0], [3.0, 4.0]] * 1.0\nprint(t[1:1])', out: ['[]'] },
+  { name: 'an empty slice sums to 0 and keeps its shape', body: 'let t = [[1.0, 2.0], [3.0, 4.0]] * 1.0\nlet e = t[1:1]\nprint(e, sum(e), shape(e))', out: ['[] 0 [0, 2]'] },
   { name: 'sample and top_p_sample draw valid indices', body: 'let p = [0.0, 0.0, 1.0, 0.0] * 1.0\nprint(sample(p), top_p_sample(p * 10.0, 0.5))', out: ['2 2'] },
 ];
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { GGMLQuantizationType as T } from '@huggingface/gguf';
-import { blockInfo, tensorBytes, quantize, dequantize, f32ToF16, f16ToF32 } from '../runtime/quant.ts';
+import { blockInfo, tensorBytes, quantize, dequantize, f32ToF16, f16ToF32, fitAffine, fitSymmetric } from '../runtime/quant.ts';
 import { TlcError } from '../runtime/errors.ts';
 import { Rng } from '../runtime/rng.ts';
 import { q4kBlock, q6kBlock } from './reference/blocks.ts';
 import { refDequantize } from './reference/quant.ts';
+import { refFitAffine, refFitSymmetric } from './reference/kquant-fit.ts';
 
 describe('quant: block formats', () => {
   const blocks: [string, T, number, number][] = [
@@ -180,6 +181,49 @@ describe('quant: the Q4_K and Q6_K scale search beats plain rounding', () => {
   }
 });
 
+// The search's every rule (the 13 grids, the clamps, the first of equal errors, the first of equal
+// magnitudes) against test/reference/kquant-fit.ts, on sub-blocks of several kinds: small integers and
+// quarters give equal errors and equal magnitudes often.
+describe('quant: the Q4_K and Q6_K scale fits equal the reference search', () => {
+  const rng = new Rng(5);
+  const kinds: [string, () => number][] = [
+    ['uniform', () => rng.floats(1)[0]],
+    ['normal', () => rng.normal()],
+    ['small integers', () => Math.round(rng.normal() * 2)],
+    ['sparse integers', () => (rng.floats(1)[0] < 0.6 ? Math.round(rng.normal() * 3) : 0)],
+    ['quarters in [0, 1]', () => Math.round(Math.abs(rng.floats(1)[0]) * 4) / 4],
+  ];
+  // Sub-blocks where two grids give exactly the same error (found by search): the earlier is kept.
+  // A lone value fits every grid exactly: the first, 31.4 levels, maps -1 to -31 (scale 1/31).
+  const ties: [string, number[]][] = [
+    ['affine', [0, 0, 0, -2, 0, 0, 0, 0, 0, 0, 0, 0, -3, 0, 0, 0, 0, -1, 0, 6, 0, 3, 0, 0, 0, 0, 0, 0, 1, 0, -4, 0]],
+    ['affine', [-4, 0, 0, 6, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 3, 0, -3, 0, 0, -2, 0, 0, 0, 0, 0, 0]],
+    ['symmetric', [0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    ['symmetric', [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0]],
+  ];
+  for (const [fit, values] of ties) {
+    it(`ties, ${fit}: ${values.join(' ')}`, () => {
+      const x = Float32Array.from(values);
+      if (fit === 'affine') assert.deepEqual(fitAffine(x, 15), refFitAffine(x, 15));
+      else assert.ok(Object.is(fitSymmetric(x, 32), refFitSymmetric(x, 32)));
+    });
+  }
+  it('a lone -1 in a Q6_K sub-block: scale 1/31 (the first grid, 31.4 levels)', () => {
+    const x = new Float32Array(16);
+    x[6] = -1;
+    assert.equal(fitSymmetric(x, 32), 1 / 31);
+  });
+  for (const [name, draw] of kinds) {
+    it(`${name}: 400 sub-blocks each of Q4_K's affine fit (32 values, 0..15) and Q6_K's symmetric fit (16, -32..31)`, () => {
+      for (let t = 0; t < 400; t++) {
+        const a = Float32Array.from({ length: 32 }, draw), b = Float32Array.from({ length: 16 }, draw);
+        assert.deepEqual(fitAffine(a, 15), refFitAffine(a, 15), `affine, sub-block ${t}: ${a.join(' ')}`);
+        assert.ok(Object.is(fitSymmetric(b, 32), refFitSymmetric(b, 32)), `symmetric, sub-block ${t}: ${b.join(' ')}`);
+      }
+    });
+  }
+});
+
 describe('quant: blocks whose quantization is known exactly', () => {
   it('Q4_0: of two values of equal magnitude the first sets the sign of d (as llama.cpp)', () => {
     // x = [2, -2, 0...]: max = 2, d = 2 / -8 = -0.25 (f16 0xb400), q = min(15, trunc(x / d + 8.5)).
@@ -221,6 +265,25 @@ describe('quant: blocks whose quantization is known exactly', () => {
     const bytes = quantize(T.Q6_K, x);
     assert.deepEqual(Array.from(bytes.subarray(192, 210)), [...new Array(16).fill(0x80), 0x00, 0x98]);
     assert.deepEqual(Array.from(dequantize(T.Q6_K, bytes, 256)), Array.from(x));
+  });
+
+  it('Q6_K: of two values of equal magnitude the first sets the sign (as llama.cpp\'s make_qx_quants)', () => {
+    // x = [-1, 1, 0...]: max = -1, so the fit's scale is positive (the range -32..31 is one longer
+    // below), stored as -128: d < 0 (f16 0x8c21), -1 -> q = 1 and 1 -> q = 63. Taking the last (1)
+    // would give d > 0 (0x0c21) and the quants mirrored.
+    const x = new Float32Array(256);
+    x[0] = -1; x[1] = 1;
+    const bytes = quantize(T.Q6_K, x);
+    assert.deepEqual([bytes[0] & 15, bytes[1] & 15, bytes[128] & 3, bytes[129] & 3], [1, 15, 0, 3]); // ql, qh of q 1, 63
+    assert.deepEqual(Array.from(bytes.subarray(192, 210)), [0x80, ...new Array(15).fill(0), 0x21, 0x8c]);
+  });
+
+  it('Q6_K: of two sub-block scales of equal magnitude the first maps to -128 (as llama.cpp)', () => {
+    // Sub-block 0 is [-1, 1, 0...] (scale s > 0), sub-block 1 [1, -1, 0...] (scale -s): 0 takes -128,
+    // 1 is then +128, clamped to 127.
+    const x = new Float32Array(256);
+    x[0] = -1; x[1] = 1; x[16] = 1; x[17] = -1;
+    assert.deepEqual(Array.from(quantize(T.Q6_K, x).subarray(192, 194)), [0x80, 0x7f]);
   });
 
   it('all zeros quantize to all-zero bytes in every format', () => {

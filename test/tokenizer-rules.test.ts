@@ -2,8 +2,8 @@
 // special tokens, the leading space, clean-up of spaces, word splitting, streaming and errors.
 import assert from 'node:assert/strict';
 import { tokenizerFromGguf, TokenStream, TokenizerError, type Tokenizer } from '../runtime/tokenizer/index.ts';
-import { preTokenizer, splitWords } from '../runtime/tokenizer/pretokenize.ts';
-import { bpePiece } from '../runtime/tokenizer/bpe.ts';
+import { preTokenizer, splitWords, type PreTokenizer } from '../runtime/tokenizer/pretokenize.ts';
+import { BpeEncoder, bpePiece } from '../runtime/tokenizer/bpe.ts';
 import { spmEncode } from '../runtime/tokenizer/spm.ts';
 import { TokenType as T, Vocab } from '../runtime/tokenizer/vocab.ts';
 
@@ -209,6 +209,14 @@ describe('tokenizer rules: byte-level BPE', () => {
   it('a character outside the byte table decodes as llama.cpp marks it: [UNK_BYTE_0x<its UTF-8>, the token text]', () => {
     // U+0144 (UTF-8 C5 84) is the first character past the table.
     assert.equal(new TextDecoder().decode(bpePiece('a\u0144')), 'a[UNK_BYTE_0xc584a\u0144]');
+    // Two hex digits a byte, as llama.cpp's %02x: a raw tab (byte 09 is written U+0109 in the table).
+    assert.equal(new TextDecoder().decode(bpePiece('\t')), '[UNK_BYTE_0x09\t]');
+  });
+
+  it('an empty word (a pre-tokenizer without patterns passes the text whole) gives no tokens', () => {
+    const out: number[] = [];
+    new BpeEncoder({ id: () => 0 } as unknown as Vocab, [], { regexes: [], ignoreMerges: false } as unknown as PreTokenizer).encode('', out);
+    assert.deepEqual(out, []);
   });
 
   it('encodes a byte through its byte character: "®" is C2 AE, "Â®"', () => {

@@ -39,30 +39,24 @@ export function hostConst(v: Extract<Val, { t: 'static' }>): HostExpr {
   return v.float ? { k: 'call', fn: 'float', args: [c] } : c;
 }
 
-/** The number type of any value, when the compiler can tell. */
+/**
+ * The number type of a value, when the compiler can tell. Only numbers are asked about: a tensor's
+ * elements come to the host as floats or ids through `out`, which hostType types.
+ */
 export function numType(L: Lowerer, v: Val): NumType | undefined {
-  switch (v.t) {
-    case 'static':
-      return staticType(v.v, v.float);
-    case 'sym':
-      return 'int';
-    case 'host':
-      return hostType(L, v.e, 0);
-    case 'tensor':
-      return v.g.nodes[v.node].dtype === 'u32' ? 'int' : 'float';
-    case 'dev':
-      return v.dtype === 'u32' ? 'int' : 'float';
-    default:
-      return undefined;
-  }
+  if (v.t === 'static') return staticType(v.v, v.float);
+  if (v.t === 'sym') return 'int'; // a size
+  if (v.t === 'host') return hostType(L, v.e, 0);
+  return undefined;
 }
 
 const INT_CALLS = new Set(['int', 'len', 'dim', 'string_length']);
-const FLOAT_CALLS = new Set(['float', 'random']);
 const ARITHMETIC = new Set(['+', '-', '*', '⊙', '%', '**']);
+const MAX_LOOK = 32; // steps through a host expression (and the lets it names) before giving up
 
 function hostType(L: Lowerer, e: HostExpr, depth: number): NumType | undefined {
-  if (depth > 32) return undefined;
+  if (depth > MAX_LOOK) return undefined;
+  const sub = (x: HostExpr) => hostType(L, x, depth + 1);
   switch (e.k) {
     case 'const':
       return staticType(e.value);
@@ -70,15 +64,15 @@ function hostType(L: Lowerer, e: HostExpr, depth: number): NumType | undefined {
       return staticType(e.default);
     case 'call':
       if (INT_CALLS.has(e.fn)) return 'int';
-      if (FLOAT_CALLS.has(e.fn)) return 'float';
-      if (e.fn === 'select') return join(hostType(L, e.args[1], depth + 1), hostType(L, e.args[2], depth + 1));
-      if (e.fn === 'min' || e.fn === 'max' || e.fn === 'abs') return e.args.map((a) => hostType(L, a, depth + 1)).reduce(join);
+      if (e.fn === 'float') return 'float';
+      if (e.fn === 'select') return join(sub(e.args[1]), sub(e.args[2]));
+      if (e.fn === 'min' || e.fn === 'max' || e.fn === 'abs') return e.args.map(sub).reduce(join);
       return undefined;
     case 'op':
       if (e.op === 'idiv' || e.op === 'int') return 'int';
       if (e.op === '/') return 'float';
-      if (e.op === 'neg') return hostType(L, e.args[0], depth + 1);
-      if (ARITHMETIC.has(e.op)) return join(hostType(L, e.args[0], depth + 1), hostType(L, e.args[1], depth + 1));
+      if (e.op === 'neg') return sub(e.args[0]);
+      if (ARITHMETIC.has(e.op)) return join(sub(e.args[0]), sub(e.args[1]));
       return undefined;
     case 'out': {
       const g = L.graphs.find((x) => x.id === e.graph);
@@ -88,7 +82,7 @@ function hostType(L: Lowerer, e: HostExpr, depth: number): NumType | undefined {
     }
     case 'var': {
       const init = letOf(L.block, e.name);
-      return init ? hostType(L, init, depth + 1) : undefined;
+      return init ? sub(init) : undefined;
     }
     default:
       return undefined;

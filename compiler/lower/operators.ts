@@ -125,7 +125,7 @@ function symBinary(L: Lowerer, op: A.BinaryOp, a: Val, b: Val, span: A.Span): Va
   if (numType(L, a) === 'float' || numType(L, b) === 'float') return hostOp(L, op, [L.hostExpr(a, span), L.hostExpr(b, span)]);
   const e: HostExpr = { k: 'op', op, args: [L.hostExpr(a, span), L.hostExpr(b, span)] };
   if (['+', '-', '*', '/', '%'].includes(op)) {
-    const dim = L.fresh(a.t === 'sym' ? a.dim : b.t === 'sym' ? b.dim : 'd');
+    const dim = L.fresh((a.t === 'sym' ? a : (b as Extract<Val, { t: 'sym' }>)).dim); // one of them is a size
     return { t: 'sym', dim, e: op === '/' ? { k: 'op', op: 'int', args: [e] } : e };
   }
   return { t: 'host', e };

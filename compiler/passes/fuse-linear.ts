@@ -11,9 +11,8 @@ function fuse(g: Graph, weightType: Map<string, string>): Graph {
   const uses = useCounts(g);
   const plain = (id: number): Node | undefined => {
     const n = g.nodes[id];
-    const w = g.nodes[n.args[1]];
     // a weight-backed linear with no epilogue yet, used by nothing else
-    return n.op === 'linear' && n.args.length === 2 && w?.op === 'weight' && uses[id] === 1 ? n : undefined;
+    return n.op === 'linear' && n.args.length === 2 && g.nodes[n.args[1]].op === 'weight' && uses[id] === 1 ? n : undefined;
   };
   const sameShape = (a: Node, b: Node) => a.shape.join() === b.shape.join();
   for (const n of g.nodes) {

@@ -20,25 +20,25 @@ import { forEachStmt } from '../ir-walk.ts';
 
 function rowwise(g: Graph): NonNullable<Graph['incremental']> | undefined {
   const leading = (n: Node) => n.shape[0];
+  // (a scalar input has no dims)
   const sourceOf = g.inputs.map((inp) => {
-    const n = g.nodes[inp.node];
-    return (inp.kind === 'ids' || inp.kind === 'tensor') && typeof leading(n) === 'string' ? (leading(n) as string) : undefined;
+    const lead = leading(g.nodes[inp.node]);
+    return typeof lead === 'string' ? lead : undefined;
   });
   const seqs = new Set(sourceOf.filter((s) => s !== undefined));
   if (seqs.size !== 1) return undefined;
   const seq = [...seqs][0]!;
   const hasSeq = (n: Node) => n.shape.includes(seq);
+  // Nodes come after their arguments, so an argument with the sequence has passed these checks:
+  // the sequence is its leading dim, once. That holds for the outputs too (they are nodes).
   for (const n of g.nodes) {
     const args = n.args.map((a) => g.nodes[a]);
-    const seqArgs = args.filter(hasSeq);
-    if (!hasSeq(n) && seqArgs.length === 0) continue;
-    // slice_last over the sequence: its output no longer has the dim.
-    if (n.op === 'slice_last' && n.attrs.axis === 0 && args[0].shape[0] === seq && !hasSeq(n)) continue;
-    if (!hasSeq(n)) return undefined; // anything else that reduces over the sequence
-    // The sequence is the leading dim, once, in the output and in every argument that has it.
-    if (n.shape[0] !== seq || n.shape.lastIndexOf(seq) !== 0) return undefined;
-    if (seqArgs.some((a) => a.shape[0] !== seq || a.shape.lastIndexOf(seq) !== 0)) return undefined;
-    if (n.op === 'attention' || n.op === 'ids' || n.op === 'tensor') continue;
+    if (!hasSeq(n) && !args.some(hasSeq)) continue;
+    // slice_last that drops the sequence (then its argument's leading dim): the last row, always new.
+    if (n.op === 'slice_last' && !hasSeq(n)) continue;
+    // The sequence is the leading dim, once; anything else that reduces over it or moves it is out.
+    if (n.shape.lastIndexOf(seq) !== 0) return undefined;
+    if (n.op === 'attention') continue; // causal: row r reads rows <= r, the new ones or the cache
     if (!OPS[n.op]?.rowwise) return undefined;
     // Broadcasting a non-sequence argument over rows is fine only if it has no rows of its own.
     if (n.op === 'binary' || n.op === 'swiglu') {
@@ -46,14 +46,12 @@ function rowwise(g: Graph): NonNullable<Graph['incremental']> | undefined {
       if (other && other.shape.length >= n.shape.length && other.shape[0] !== 1) return undefined;
     }
   }
-  // Outputs with the sequence have it as their leading dim (a row cache holds them).
-  if (g.outputs.some((o) => hasSeq(g.nodes[o.node]) && g.nodes[o.node].shape.lastIndexOf(seq) !== 0)) return undefined;
   return { seqDim: seq, sources: sourceOf.flatMap((s, i) => (s === seq ? [i] : [])) };
 }
 
 /** The graph a tensor input's rows come from, when its host expression names one directly. */
-function producer(e: HostExpr): number | undefined {
-  return e.k === 'out' ? e.graph : undefined;
+function producer(e: HostExpr | undefined): number | undefined {
+  return e?.k === 'out' ? e.graph : undefined;
 }
 
 function markIncremental(ir: IR, inputsOf: (g: Graph) => HostExpr[]): IR {
@@ -66,7 +64,7 @@ function markIncremental(ir: IR, inputsOf: (g: Graph) => HostExpr[]): IR {
     if (!inc) continue;
     const exprs = inputsOf(g);
     for (const i of inc.sources) {
-      const p = producer(exprs[i] ?? { k: 'const', value: null });
+      const p = producer(exprs[i]); // none when no run statement binds the graph
       if (p !== undefined && found.get(p)) parent.set(root(g.id), root(p));
     }
   }

@@ -9,13 +9,12 @@ const utf8 = new TextEncoder();
 
 // GPT-2's byte <-> character table: printable Latin-1 bytes stand for themselves, the other 68 bytes
 // (controls, space, 0x7F-0xA0, 0xAD) take the characters from U+0100 on, in byte order.
-const BYTE_CHAR: string[] = [];
-const CHAR_BYTE = new Map<string, number>();
-for (let b = 0, extra = 0; b < 256; b++) {
-  const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-  BYTE_CHAR[b] = String.fromCharCode(printable ? b : 256 + extra++);
-  CHAR_BYTE.set(BYTE_CHAR[b], b);
-}
+let extra = 0;
+const BYTE_CHAR = Array.from({ length: 256 }, (_, b) => {
+  const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
+  return String.fromCharCode(printable ? b : 256 + extra++);
+});
+const CHAR_BYTE = new Map(BYTE_CHAR.map((c, b) => [c, b]));
 
 interface Bigram {
   left: number;   // symbol indices

@@ -16,10 +16,12 @@ interface Bigram {
 /** Appends the tokens of `text` (spaces already written as ▁) to `out`. */
 export function spmEncode(vocab: Vocab, text: string, out: number[]): void {
   // Symbols: a doubly linked list over the text, one per code point to start with.
-  const start: number[] = [], len: number[] = [];
-  for (let i = 0; i < text.length; i += len[len.length - 1]) {
-    start.push(i);
-    len.push(text.codePointAt(i)! > 0xffff ? 2 : 1);
+  const len = [...text].map((c) => c.length);  // UTF-16 units: 2 for a character past U+FFFF
+  const start: number[] = [];
+  let at = 0;
+  for (const l of len) {
+    start.push(at);
+    at += l;
   }
   const n = start.length;
   if (n === 0) return;
