@@ -19,10 +19,9 @@ import type { Pass } from './index.ts';
 import { forEachStmt } from '../ir-walk.ts';
 
 function rowwise(g: Graph): NonNullable<Graph['incremental']> | undefined {
-  const leading = (n: Node) => n.shape[0];
-  // (a scalar input has no dims)
+  // Each input's leading dim when it is symbolic (a scalar input has no dims).
   const sourceOf = g.inputs.map((inp) => {
-    const lead = leading(g.nodes[inp.node]);
+    const lead = g.nodes[inp.node].shape[0];
     return typeof lead === 'string' ? lead : undefined;
   });
   const seqs = new Set(sourceOf.filter((s) => s !== undefined));

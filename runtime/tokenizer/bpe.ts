@@ -9,11 +9,9 @@ const utf8 = new TextEncoder();
 
 // GPT-2's byte <-> character table: printable Latin-1 bytes stand for themselves, the other 68 bytes
 // (controls, space, 0x7F-0xA0, 0xAD) take the characters from U+0100 on, in byte order.
-let extra = 0;
-const BYTE_CHAR = Array.from({ length: 256 }, (_, b) => {
-  const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
-  return String.fromCharCode(printable ? b : 256 + extra++);
-});
+const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
+const OTHERS = Array.from({ length: 256 }, (_, b) => b).filter((b) => !printable(b));
+const BYTE_CHAR = Array.from({ length: 256 }, (_, b) => String.fromCharCode(printable(b) ? b : 256 + OTHERS.indexOf(b)));
 const CHAR_BYTE = new Map(BYTE_CHAR.map((c, b) => [c, b]));
 
 interface Bigram {
